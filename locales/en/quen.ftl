@@ -1,0 +1,104 @@
+## Quen — English (second language). Every key here must also be in vi/quen.ftl.
+
+## Joining
+
+join-welcome =
+    Welcome to { $shop }'s regulars' club! ☕
+    Bạn muốn dùng ngôn ngữ nào? / Which language do you prefer?
+join-summary =
+    ⭐ { $shop }'s loyalty program
+    • Show your member card (a QR code) whenever you buy to collect points.
+    • Points turn into rewards and offers; they expire 12 months after you earn them.
+    • Earn enough in 12 months to reach Silver, Gold or Platinum and get extra points per purchase.
+
+    To run your card we keep your chat display name, phone number and birthday (if you give them) and your points history, only to run the program.
+    If you agree to offers, we send promotions in this chat: at most 2 a week, only between 8:00 and 21:00. You can stop them at any time.
+join-consent-offers = Join and get offers
+join-consent-basic = Just join
+join-decline = No, thanks
+join-declined = No problem! Whenever you want to join, just send /start.
+join-use-buttons = Please choose with the buttons below.
+join-in-progress = You're halfway through joining, let's carry on.
+join-ask-phone =
+    Sharing your phone number lets staff find your card if you forget your phone.
+    Tap the button below to share your own number, or tap “Skip”.
+button-share-phone = 📱 Share my phone number
+button-skip = Skip
+join-phone-use-button = To be sure it's your number, please use the “📱 Share my phone number” button (or “Skip”).
+join-phone-not-yours = That isn't your phone number. Please share only your own.
+join-phone-invalid = That phone number isn't valid. Try again or tap “Skip”.
+join-phone-saved = Phone number saved. ✅
+join-phone-taken = That number already belongs to another member card, so we didn't save it. If that's a mistake, please ask the staff at the counter.
+join-ask-birthday =
+    When is your birthday? Send it as day/month (e.g. 22/11) or day/month/year (22/11/1995) to get a birthday treat 🎂
+    Or tap “Skip”.
+join-birthday-bad-format = I couldn't read that date. Please send day/month, e.g. 22/11 or 22/11/1995.
+join-birthday-bad-date = That date doesn't exist or is in the future. Please check it.
+join-done =
+    🎉 Welcome to { $shop }'s regulars!
+    Here is your member card: show the QR code to staff every time you buy to collect points.
+
+## Card and points
+
+card-tier = Tier: { $tier }
+card-caption = 🎫 Member card — { $tier } tier. Show this QR code to staff when you pay.
+not-a-member = You're not a member yet. Send /start to join!
+points-balance = ⭐ Points: { $points ->
+        [one] { $points } point
+       *[other] { $points } points
+    }
+points-tier = 🏅 Tier: { $tier }
+points-to-next = { $points ->
+        [one] { $points } more point
+       *[other] { $points } more points
+    } to reach { $tier }.
+points-top-tier = You're at the top tier. Thank you! 💛
+points-expiring = ⏳ { $points ->
+        [one] { $points } point expires
+       *[other] { $points } points expire
+    } on { $date }.
+points-none-expiring = No points expire in the next 30 days.
+
+## Menu, language, help
+
+menu-card = 🎫 My card
+menu-points = ⭐ My points
+menu-language = 🌐 Language
+menu-help = ❓ Help
+menu-greeting = Hi { $name }! What can I do for you today? Pick from the menu below.
+language-ask = Bạn muốn dùng ngôn ngữ nào? / Which language do you prefer?
+language-set = Switched to English.
+language-set-guest = Switched to English. Send /start to join the program.
+help-guest =
+    { $shop }'s regulars' club: collect points on every purchase, get rewards and birthday treats.
+    /start — join
+    /language — change language
+    /help — help
+help-member =
+    /card — member card (the QR code for collecting points)
+    /points — points, tier and points about to expire
+    /language — change language
+    /help — help
+    You can also use the menu buttons below.
+unknown-command = I don't know that command. Send /help to see what I can do.
+not-understood = I didn't understand that. Use the menu below or send /help.
+not-understood-guest = I didn't understand that. Send /start to join or /help for help.
+contact-unexpected = Thank you, but I don't need a phone number right now.
+button-expired = That button is no longer active. Please send the command again (e.g. /start).
+
+## Telegram's command menu
+
+command-start = Join or open the menu
+command-card = Member card
+command-points = Points and tier
+command-language = Change language
+command-help = Help
+
+## For the owner (terminal)
+
+setup-no-token =
+    QUEN_TELEGRAM_TOKEN is not set, so the bot is not connected to Telegram (the HTTP server and scheduler are running).
+    To get a token: open Telegram, chat with @BotFather, send /newbot, pick a name, then put the token in QUEN_TELEGRAM_TOKEN and run `quen run` again.
+    To try the bot now without Telegram: run `quen chat`.
+console-intro = You are chatting with the bot as a customer. Type a message or a command (/start). Type a number to press a button, /contact <phone number> to share your number, /quit to leave.
+console-card-saved = [card saved to { $path }]

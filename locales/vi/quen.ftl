@@ -1,0 +1,95 @@
+## Quen — tiếng Việt (ngôn ngữ chính). Mỗi khóa ở đây phải có trong en/quen.ftl.
+
+## Tham gia
+
+join-welcome =
+    Chào mừng bạn đến với chương trình khách quen của { $shop }! ☕
+    Bạn muốn dùng ngôn ngữ nào? / Which language do you prefer?
+join-summary =
+    ⭐ Chương trình khách quen của { $shop }
+    • Mỗi lần mua hàng, bạn xuất trình thẻ thành viên (mã QR) để tích điểm.
+    • Điểm dùng để đổi quà và ưu đãi; điểm hết hạn sau 12 tháng kể từ ngày tích.
+    • Tích đủ điểm trong 12 tháng để lên hạng Bạc, Vàng, Bạch kim và nhận thêm điểm mỗi lần mua.
+
+    Để làm thẻ, chúng tôi lưu tên hiển thị trong ứng dụng chat, số điện thoại và ngày sinh (nếu bạn cho) cùng lịch sử tích điểm, chỉ để vận hành chương trình.
+    Nếu bạn đồng ý nhận ưu đãi, chúng tôi gửi tin khuyến mãi qua chat này: tối đa 2 tin mỗi tuần, chỉ từ 8:00 đến 21:00. Bạn có thể ngừng nhận bất cứ lúc nào.
+join-consent-offers = Tham gia và nhận ưu đãi
+join-consent-basic = Chỉ tham gia
+join-decline = Không, cảm ơn
+join-declined = Không sao cả! Khi nào muốn tham gia, bạn chỉ cần gửi /start.
+join-use-buttons = Bạn vui lòng chọn bằng các nút bên dưới nhé.
+join-in-progress = Bạn đang đăng ký dở, mình tiếp tục nhé.
+join-ask-phone =
+    Chia sẻ số điện thoại giúp nhân viên tìm thẻ của bạn khi bạn quên điện thoại.
+    Bấm nút bên dưới để chia sẻ số của chính bạn, hoặc bấm «Bỏ qua».
+button-share-phone = 📱 Chia sẻ số điện thoại
+button-skip = Bỏ qua
+join-phone-use-button = Để bảo đảm đúng số của bạn, vui lòng dùng nút «📱 Chia sẻ số điện thoại» (hoặc «Bỏ qua»).
+join-phone-not-yours = Đây không phải số điện thoại của bạn. Vui lòng chỉ chia sẻ số của chính mình.
+join-phone-invalid = Số điện thoại này không hợp lệ. Bạn thử lại hoặc bấm «Bỏ qua» nhé.
+join-phone-saved = Đã lưu số điện thoại. ✅
+join-phone-taken = Số điện thoại này đã gắn với một thẻ thành viên khác, nên mình chưa lưu. Nếu có nhầm lẫn, bạn hỏi nhân viên quầy nhé.
+join-ask-birthday =
+    Sinh nhật của bạn là ngày nào? Gửi theo dạng ngày/tháng (ví dụ 22/11) hoặc ngày/tháng/năm (22/11/1995) để nhận quà sinh nhật 🎂
+    Hoặc bấm «Bỏ qua».
+join-birthday-bad-format = Mình chưa hiểu ngày này. Vui lòng gửi theo dạng ngày/tháng, ví dụ 22/11 hoặc 22/11/1995.
+join-birthday-bad-date = Ngày này không có thật hoặc nằm ở tương lai. Bạn kiểm tra lại giúp mình nhé.
+join-done =
+    🎉 Chào mừng bạn trở thành khách quen của { $shop }!
+    Đây là thẻ thành viên của bạn: đưa mã QR cho nhân viên mỗi lần mua để tích điểm.
+
+## Thẻ và điểm
+
+card-tier = Hạng: { $tier }
+card-caption = 🎫 Thẻ thành viên — hạng { $tier }. Đưa mã QR này cho nhân viên khi thanh toán.
+not-a-member = Bạn chưa là thành viên. Gửi /start để tham gia nhé!
+points-balance = ⭐ Điểm hiện có: { $points } điểm
+points-tier = 🏅 Hạng: { $tier }
+points-to-next = Còn { $points } điểm nữa để lên hạng { $tier }.
+points-top-tier = Bạn đang ở hạng cao nhất. Cảm ơn bạn! 💛
+points-expiring = ⏳ { $points } điểm sẽ hết hạn vào { $date }.
+points-none-expiring = Không có điểm nào hết hạn trong 30 ngày tới.
+
+## Menu, ngôn ngữ, trợ giúp
+
+menu-card = 🎫 Thẻ thành viên
+menu-points = ⭐ Điểm của tôi
+menu-language = 🌐 Ngôn ngữ
+menu-help = ❓ Trợ giúp
+menu-greeting = Chào { $name }! Bạn cần gì hôm nay? Chọn trong menu bên dưới nhé.
+language-ask = Bạn muốn dùng ngôn ngữ nào? / Which language do you prefer?
+language-set = Đã chuyển sang tiếng Việt.
+language-set-guest = Đã chuyển sang tiếng Việt. Gửi /start để tham gia chương trình.
+help-guest =
+    Chương trình khách quen của { $shop }: tích điểm mỗi lần mua, đổi quà, nhận ưu đãi sinh nhật.
+    /start — tham gia
+    /language — đổi ngôn ngữ
+    /help — trợ giúp
+help-member =
+    /card — thẻ thành viên (mã QR để tích điểm)
+    /points — điểm, hạng và điểm sắp hết hạn
+    /language — đổi ngôn ngữ
+    /help — trợ giúp
+    Bạn cũng có thể dùng các nút menu bên dưới.
+unknown-command = Mình không biết lệnh này. Gửi /help để xem những gì mình làm được.
+not-understood = Mình chưa hiểu tin nhắn này. Bạn dùng menu bên dưới hoặc gửi /help nhé.
+not-understood-guest = Mình chưa hiểu tin nhắn này. Gửi /start để tham gia hoặc /help để được trợ giúp.
+contact-unexpected = Cảm ơn bạn, nhưng lúc này mình không cần số điện thoại.
+button-expired = Nút này đã hết hiệu lực. Bạn gửi lại lệnh (ví dụ /start) nhé.
+
+## Menu lệnh của Telegram
+
+command-start = Tham gia hoặc mở menu
+command-card = Thẻ thành viên
+command-points = Điểm và hạng
+command-language = Đổi ngôn ngữ
+command-help = Trợ giúp
+
+## Dành cho chủ quán (cửa sổ dòng lệnh)
+
+setup-no-token =
+    Chưa có QUEN_TELEGRAM_TOKEN nên bot chưa kết nối Telegram (máy chủ HTTP và lịch chạy vẫn hoạt động).
+    Để lấy token: mở Telegram, chat với @BotFather, gửi /newbot, đặt tên, rồi chép token vào biến QUEN_TELEGRAM_TOKEN và chạy lại `quen run`.
+    Muốn thử ngay không cần Telegram: chạy `quen chat`.
+console-intro = Bạn đang chat với bot như một khách hàng. Gõ tin nhắn hoặc lệnh (/start). Gõ số để bấm nút, /contact <số điện thoại> để chia sẻ số, /quit để thoát.
+console-card-saved = [thẻ đã lưu tại { $path }]

@@ -1,0 +1,67 @@
+"""A customer typing to the handlers directly (no chat app): the conversation-level test driver."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from handlers.router import handle
+from handlers.types import Contact, Incoming, Reply, Shop
+
+
+@dataclass
+class Chat:
+    shop: Shop
+    user_id: str = "1001"
+    name: str = "Lan Nguyễn"
+    language_hint: str | None = "vi"
+    channel: str = "telegram"
+    last: list[Reply] = field(default_factory=list)
+
+    async def _send(self, **kwargs: object) -> list[Reply]:
+        incoming = Incoming(
+            channel=self.channel,
+            user_id=self.user_id,
+            chat_id=self.user_id,
+            language_hint=self.language_hint,
+            display_name=self.name,
+            **kwargs,  # type: ignore[arg-type]
+        )
+        self.last = await handle(incoming, self.shop)
+        return self.last
+
+    async def say(self, text: str) -> list[Reply]:
+        return await self._send(text=text)
+
+    async def press(self, action: str) -> list[Reply]:
+        return await self._send(action=action)
+
+    async def share_phone(self, phone: str, owner: str | None = None) -> list[Reply]:
+        return await self._send(contact=Contact(phone=phone, user_id=owner or self.user_id))
+
+    def action(self, label_part: str) -> str:
+        """The action of the button whose label contains ``label_part`` in the last replies."""
+        for reply in self.last:
+            for row in reply.buttons:
+                for button in row:
+                    if label_part in button.label:
+                        return button.action
+        raise AssertionError(f"no button {label_part!r} in {self.last}")
+
+    @property
+    def text(self) -> str:
+        return "\n".join(reply.text for reply in self.last)
+
+
+async def join(chat: Chat, *, language: str = "Tiếng Việt", offers: bool = True) -> Chat:
+    """Walk the whole join flow with a phone and a birthday."""
+    await chat.say("/start")
+    await chat.press(chat.action(language))
+    consent = (
+        ("nhận ưu đãi" if offers else "Chỉ tham gia")
+        if language == "Tiếng Việt"
+        else ("offers" if offers else "Just join")
+    )
+    await chat.press(chat.action(consent))
+    await chat.share_phone("+84912" + chat.user_id.zfill(6)[-6:])
+    await chat.say("22/11/1995")
+    return chat
