@@ -6,15 +6,17 @@ working directory). The README's table lists each one with its default; keep the
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite://data/quen.sqlite3"
+_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class TelegramMode(StrEnum):
@@ -81,6 +83,22 @@ class Settings(BaseSettings):
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
 
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret_alphabet(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _SECRET_PATTERN.fullmatch(value.get_secret_value()):
+            raise ValueError("1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_url_and_secret(self) -> Settings:
+        if self.telegram_mode is TelegramMode.WEBHOOK and self.telegram_token is not None:
+            if not self.public_url:
+                raise ValueError("QUEN_PUBLIC_URL: required when QUEN_TELEGRAM_MODE=webhook")
+            if self.webhook_secret is None:
+                raise ValueError("QUEN_WEBHOOK_SECRET: required when QUEN_TELEGRAM_MODE=webhook")
+        return self
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -103,6 +121,7 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "?"
         message = str(first["msg"]).removeprefix("Value error, ")
-        raise SettingsError(f"QUEN_{field.upper()}: {message}") from None
+        if not first["loc"]:  # a rule across settings: the message names the variable itself
+            raise SettingsError(message) from None
+        raise SettingsError(f"QUEN_{str(first['loc'][0]).upper()}: {message}") from None

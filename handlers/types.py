@@ -32,6 +32,9 @@ class Incoming:
     language_hint: str | None = None
     display_name: str = ""
     username: str | None = None
+    #: The chat app's id for this event (``telegram:<update_id>``): an idempotency key for writes
+    #: that a redelivered update must not repeat.
+    event_id: str | None = None
 
     @property
     def command(self) -> str | None:

@@ -35,6 +35,7 @@ async def account_for(caller: Caller, at: datetime) -> ChannelAccount:
         "display_name": caller.display_name[:128],
         "username": (caller.username or None) and caller.username[:64],
         "last_seen_at": at,
+        "unreachable_at": None,
     }
     try:
         account, created = await ChannelAccount.get_or_create(
@@ -93,3 +94,8 @@ async def end_flow(conversation: Conversation) -> None:
     conversation.flow = conversation.step = None
     conversation.data = {}
     await conversation.save()
+
+
+async def mark_unreachable(channel: str, external_id: str, at: datetime) -> None:
+    """The person blocked the bot or the chat is gone: stop writing to them until they return."""
+    await ChannelAccount.filter(channel=channel, external_id=external_id).update(unreachable_at=at)

@@ -102,3 +102,4 @@ setup-no-token =
     To try the bot now without Telegram: run `quen chat`.
 console-intro = You are chatting with the bot as a customer. Type a message or a command (/start). Type a number to press a button, /contact <phone number> to share your number, /quit to leave.
 console-card-saved = [card saved to { $path }]
+error-generic = Sorry, something went wrong while handling that message. Please try again in a few minutes.

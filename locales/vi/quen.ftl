@@ -93,3 +93,4 @@ setup-no-token =
     Muốn thử ngay không cần Telegram: chạy `quen chat`.
 console-intro = Bạn đang chat với bot như một khách hàng. Gõ tin nhắn hoặc lệnh (/start). Gõ số để bấm nút, /contact <số điện thoại> để chia sẻ số, /quit để thoát.
 console-card-saved = [thẻ đã lưu tại { $path }]
+error-generic = Xin lỗi, mình gặp trục trặc khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé.

@@ -1,0 +1,104 @@
+"""Start-up and shut-down of one Quen process: database, scheduler, HTTP server, Telegram.
+
+``QuenApp`` does not own the database connection, so the tests can run the real application on the
+database their fixtures prepared; ``serve`` is what ``quen run`` calls and owns everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+
+from aiohttp import web
+
+from bot.settings import Settings
+from bot.telegram import TelegramChannel
+from bot.web import build_web_app
+from handlers.router import handle
+from handlers.types import Incoming, Reply, Shop
+from locales import t
+from loyalty.tiers import ensure_default_tiers
+from models.db import close_database, open_database
+from scheduler.jobs import build_scheduler
+
+log = logging.getLogger(__name__)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def shop_for(
+    settings: Settings, bot_username: str, clock: Callable[[], datetime] = _utc_now
+) -> Shop:
+    return Shop(
+        name=settings.shop_name,
+        bot_username=bot_username,
+        default_language=settings.default_language,
+        zone=settings.zone,
+        clock=clock,
+    )
+
+
+class QuenApp:
+    """Everything a running bot needs, except the database connection."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], datetime] = _utc_now) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.shop = shop_for(settings, settings.bot_username, clock)
+        self.telegram: TelegramChannel | None = None
+        if settings.telegram_token is not None:
+            self.telegram = TelegramChannel(settings, self.handle, clock)
+        self.scheduler = build_scheduler(settings.zone, clock)
+        self._runner: web.AppRunner | None = None
+        self.http_port: int | None = None
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        return await handle(incoming, self.shop)
+
+    async def start(self) -> None:
+        await ensure_default_tiers()
+        self.scheduler.start()
+        secret = self.settings.webhook_secret
+        app = build_web_app(self.telegram, secret.get_secret_value() if secret else None)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
+        await site.start()
+        self.http_port = self._runner.addresses[0][1]
+        log.info("http: listening on %s:%s", self.settings.http_host, self.http_port)
+        if self.telegram is None:
+            print(t(self.settings.default_language, "setup-no-token"), flush=True)
+            return
+        await self.telegram.start()
+        # The card's deep link must name the bot people actually talk to.
+        self.shop = shop_for(self.settings, self.telegram.username, self.clock)
+
+    async def stop(self) -> None:
+        if self.telegram is not None:
+            await self.telegram.stop()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+
+async def serve(settings: Settings) -> None:
+    """``quen run``: migrate, start, and run until SIGINT or SIGTERM."""
+    await open_database(settings.database_url)
+    app = QuenApp(settings)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, partial(stopping.set))
+    try:
+        await app.start()
+        await stopping.wait()
+    finally:
+        await app.stop()
+        await close_database()

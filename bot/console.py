@@ -1,0 +1,85 @@
+"""``quen chat``: talk to the bot in a terminal as a customer, no Telegram account needed.
+
+Buttons are numbered (type the number to press one), a menu keyboard is shown as labels you can
+type, and ``/contact <phone>`` shares your own number as the contact button would. Card images are
+saved as PNG files next to the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from handlers.router import handle
+from handlers.types import Contact, Incoming, Reply, Shop
+from locales import t
+
+CHANNEL = "console"
+
+
+class ConsoleChat:
+    def __init__(self, shop: Shop, user: str, card_dir: Path, language: str) -> None:
+        self.shop = shop
+        self.user = user
+        self.card_dir = card_dir
+        self.language = language
+        self.actions: list[str] = []
+        self.cards = 0
+
+    def incoming(self, line: str) -> Incoming:
+        text = line.strip()
+        action, contact = None, None
+        if text.isdigit() and 0 < int(text) <= len(self.actions):
+            action, text = self.actions[int(text) - 1], ""
+        elif text.startswith("/contact"):
+            contact, text = Contact(text.removeprefix("/contact").strip(), self.user), ""
+        return Incoming(
+            channel=CHANNEL,
+            user_id=self.user,
+            chat_id=self.user,
+            text=text,
+            action=action,
+            contact=contact,
+            language_hint=self.language,
+            display_name=self.user,
+        )
+
+    def render(self, replies: list[Reply]) -> str:
+        self.actions = []
+        lines: list[str] = []
+        for reply in replies:
+            lines.append(reply.text)
+            if reply.image is not None:
+                self.cards += 1
+                self.card_dir.mkdir(parents=True, exist_ok=True)
+                path = self.card_dir / f"{self.user}-card-{self.cards}.png"
+                path.write_bytes(reply.image)
+                lines.append(t(self.language, "console-card-saved", path=str(path)))
+            for row in reply.buttons:
+                for button in row:
+                    self.actions.append(button.action)
+                    lines.append(f"  [{len(self.actions)}] {button.label}")
+            if reply.ask_phone is not None:
+                lines.append(f"  « {reply.ask_phone.share_label}: /contact 09… »")
+                lines.append(f"  « {reply.ask_phone.skip_label} »")
+            if reply.keyboard is not None:
+                lines.append(
+                    "  " + "  ".join(f"« {label} »" for row in reply.keyboard for label in row)
+                )
+        return "\n".join(lines)
+
+    async def turn(self, line: str) -> str:
+        return self.render(await handle(self.incoming(line), self.shop))
+
+
+async def run_console(shop: Shop, user: str, card_dir: Path, language: str) -> None:
+    """Read lines from stdin until ``/quit`` or end of input."""
+    chat = ConsoleChat(shop, user, card_dir, language)
+    print(t(language, "console-intro"), flush=True)
+    while True:
+        line = await asyncio.to_thread(sys.stdin.readline)
+        if not line or line.strip() == "/quit":
+            return
+        if line.strip():
+            print(await chat.turn(line), flush=True)

@@ -1,0 +1,242 @@
+"""The Telegram adapter: python-telegram-bot 22 turned into ``Incoming`` and ``Reply``.
+
+Two ways in, one way through: long polling (PTB's updater) or webhook (our aiohttp route puts each
+update on PTB's queue, the "custom webhook" pattern, so one HTTP server serves health checks, the
+webhook and later the POS API). Because we drive the ``Application`` ourselves, PTB's ``post_init``
+never runs: the command menus are set explicitly in ``start``.
+
+Only private chats are served: a loyalty card is personal, and in a group a member's card or points
+would be shown to everyone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot.settings import Settings, TelegramMode
+from handlers.router import CUSTOMER_COMMANDS
+from handlers.types import Contact, Incoming, Reply
+from locales import LANGUAGES, t
+from loyalty.conversations import mark_unreachable
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+ALLOWED_UPDATES = ["message", "callback_query"]
+WEBHOOK_PATH = "/telegram/webhook"
+#: How often one reply is retried after a 429 before giving up (each wait is Telegram's own).
+MAX_RETRY_AFTER = 3
+
+Handle = Callable[[Incoming], Awaitable[list[Reply]]]
+Clock = Callable[[], datetime]
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+
+def to_incoming(update: Update) -> Incoming | None:
+    """The channel-neutral view of an update, or None for what we do not serve."""
+    query = update.callback_query
+    chat = update.effective_chat
+    user = update.effective_user
+    if user is None or chat is None or chat.type != "private" or user.is_bot:
+        return None
+    common: dict[str, Any] = {
+        "channel": CHANNEL,
+        "user_id": str(user.id),
+        "chat_id": str(chat.id),
+        "language_hint": user.language_code,
+        "display_name": user.full_name,
+        "username": user.username,
+        "event_id": f"{CHANNEL}:{update.update_id}",
+    }
+    if query is not None:
+        return Incoming(action=query.data or "", **common)
+    message = update.message
+    if message is None:
+        return None
+    contact = None
+    if message.contact is not None:
+        owner = message.contact.user_id
+        contact = Contact(message.contact.phone_number, str(owner) if owner else None)
+    return Incoming(text=message.text or "", contact=contact, **common)
+
+
+def to_markup(reply: Reply) -> Markup | None:
+    if reply.buttons:
+        return InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(b.label, callback_data=b.action) for b in row]
+                for row in reply.buttons
+            ]
+        )
+    if reply.ask_phone is not None:
+        return ReplyKeyboardMarkup(
+            [
+                [KeyboardButton(reply.ask_phone.share_label, request_contact=True)],
+                [KeyboardButton(reply.ask_phone.skip_label)],
+            ],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+    if reply.keyboard is not None:
+        return ReplyKeyboardMarkup(
+            [list(row) for row in reply.keyboard], resize_keyboard=True, is_persistent=True
+        )
+    if reply.remove_keyboard:
+        return ReplyKeyboardRemove()
+    return None
+
+
+class TelegramChannel:
+    """One bot on Telegram: receives updates, runs the handlers, sends the replies."""
+
+    def __init__(self, settings: Settings, handle: Handle, clock: Clock) -> None:
+        if settings.telegram_token is None:
+            raise ValueError("QUEN_TELEGRAM_TOKEN is required for the Telegram channel")
+        self.settings = settings
+        self._handle = handle
+        self._clock = clock
+        root = settings.telegram_api_url
+        builder = (
+            Application.builder()
+            .token(settings.telegram_token.get_secret_value())
+            .base_url(f"{root}/bot")
+            .base_file_url(f"{root}/file/bot")
+        )
+        if settings.telegram_mode is TelegramMode.WEBHOOK:
+            builder = builder.updater(None)
+        self.application = builder.build()
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.application.add_error_handler(self._on_error)
+
+    @property
+    def username(self) -> str:
+        return self.application.bot.username
+
+    async def start(self) -> None:
+        """Connect (``getMe``), set the menus, then poll or register the webhook."""
+        await self.application.initialize()
+        await self.set_command_menus()
+        if self.settings.telegram_mode is TelegramMode.WEBHOOK:
+            secret = self.settings.webhook_secret
+            await self.application.bot.set_webhook(
+                url=f"{self.settings.public_url}{WEBHOOK_PATH}",
+                allowed_updates=ALLOWED_UPDATES,
+                secret_token=secret.get_secret_value() if secret else None,
+            )
+        await self.application.start()
+        if self.application.updater is not None:
+            await self.application.updater.start_polling(
+                allowed_updates=ALLOWED_UPDATES, error_callback=self._on_polling_error
+            )
+        log.info("telegram: @%s connected (%s)", self.username, self.settings.telegram_mode)
+
+    async def stop(self) -> None:
+        if self.application.updater is not None and self.application.updater.running:
+            await self.application.updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    async def feed(self, payload: dict[str, Any]) -> None:
+        """A webhook delivery: queue it for the application like a polled update."""
+        update = Update.de_json(payload, self.application.bot)
+        await self.application.update_queue.put(update)
+
+    async def set_command_menus(self) -> None:
+        """One menu per language, plus the default for every other app language."""
+        default = self.settings.default_language
+        for language in (*LANGUAGES, None):
+            commands = [
+                BotCommand(name, t(language or default, f"command-{name}"))
+                for name in CUSTOMER_COMMANDS
+            ]
+            await self.application.bot.set_my_commands(commands, language_code=language)
+
+    async def _on_update(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        incoming = to_incoming(update)
+        if update.callback_query is not None:
+            await self._answer_callback(update)
+        if incoming is None:
+            return
+        try:
+            replies = await self._handle(incoming)
+        except Exception:
+            log.exception("handler failed on update %s", update.update_id)
+            language = incoming.language_hint or self.settings.default_language
+            replies = [Reply(t(language, "error-generic"))]
+        message = update.callback_query.message if update.callback_query else None
+        for reply in replies:
+            if not await self._send(incoming, reply, message.message_id if message else None):
+                break
+
+    async def _answer_callback(self, update: Update) -> None:
+        try:
+            await update.callback_query.answer()  # type: ignore[union-attr]
+        except BadRequest as error:  # too old: the button is handled anyway
+            log.info("callback answer refused: %s", error)
+
+    async def _send(self, incoming: Incoming, reply: Reply, edit_id: int | None) -> bool:
+        """Deliver one reply, waiting out 429s. False when the chat cannot be written to."""
+        bot = self.application.bot
+        chat_id = int(incoming.chat_id)
+        for _ in range(MAX_RETRY_AFTER + 1):
+            try:
+                if reply.edit and edit_id is not None:
+                    await bot.edit_message_text(reply.text, chat_id=chat_id, message_id=edit_id)
+                elif reply.image is not None:
+                    await bot.send_photo(
+                        chat_id, reply.image, caption=reply.text, reply_markup=to_markup(reply)
+                    )
+                else:
+                    await bot.send_message(chat_id, reply.text, reply_markup=to_markup(reply))
+                return True
+            except RetryAfter as error:
+                log.warning("telegram 429 for chat %s: waiting %ss", chat_id, error.retry_after)
+                await asyncio.sleep(_seconds(error.retry_after))
+            except Forbidden:
+                await mark_unreachable(CHANNEL, incoming.user_id, self._clock())
+                return False
+            except BadRequest as error:
+                if "not modified" in error.message:
+                    return True
+                if "chat not found" in error.message.lower():
+                    await mark_unreachable(CHANNEL, incoming.user_id, self._clock())
+                    return False
+                log.error("telegram refused a reply to %s: %s", chat_id, error.message)
+                return True
+            except TimedOut:
+                # The message may have arrived: a retry could show it twice. Say nothing more.
+                log.warning("telegram timed out sending to %s", chat_id)
+                return False
+            except NetworkError as error:
+                log.warning("telegram network error for %s: %s", chat_id, error)
+                await asyncio.sleep(1)
+        return False
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram update %s failed", update, exc_info=context.error)
+
+    def _on_polling_error(self, error: TelegramError) -> None:
+        log.warning("telegram polling: %s", error)
+
+
+def _seconds(retry_after: Any) -> float:
+    return float(
+        retry_after.total_seconds() if hasattr(retry_after, "total_seconds") else retry_after
+    )

@@ -1,0 +1,59 @@
+"""The aiohttp server: health check and Telegram's webhook (later issues add the POS API here)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+
+from aiohttp import web
+from tortoise import connections
+
+from bot.telegram import WEBHOOK_PATH, TelegramChannel
+
+log = logging.getLogger(__name__)
+
+TELEGRAM_KEY = web.AppKey("telegram", TelegramChannel)
+SECRET_KEY = web.AppKey("webhook_secret", str)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+async def healthz(_: web.Request) -> web.Response:
+    """200 when the database answers, 503 (with the reason) when it does not."""
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception as error:  # any failure means "not healthy", whatever the driver raises
+        return web.json_response({"status": "error", "database": str(error)[:200]}, status=503)
+    return web.json_response({"status": "ok", "database": "ok"})
+
+
+async def telegram_webhook(request: web.Request) -> web.Response:
+    """Telegram's delivery. The secret header proves it is Telegram; a wrong one gets 403 and the
+    update is dropped. Malformed bodies get 400 (Telegram would retry them forever otherwise too,
+    but a forged request deserves no 200)."""
+    telegram = request.app.get(TELEGRAM_KEY)
+    if telegram is None:
+        raise web.HTTPNotFound()
+    secret = request.app[SECRET_KEY]
+    given = request.headers.get(SECRET_HEADER, "")
+    if not hmac.compare_digest(given.encode(), secret.encode()):
+        log.warning("webhook call with a wrong secret from %s", request.remote)
+        raise web.HTTPForbidden()
+    try:
+        payload = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise web.HTTPBadRequest() from None
+    if not isinstance(payload, dict) or "update_id" not in payload:
+        raise web.HTTPBadRequest()
+    await telegram.feed(payload)
+    return web.Response(text="ok")
+
+
+def build_web_app(telegram: TelegramChannel | None, webhook_secret: str | None) -> web.Application:
+    app = web.Application(client_max_size=1024 * 1024)
+    app.router.add_get("/healthz", healthz)
+    if telegram is not None and webhook_secret:
+        app[TELEGRAM_KEY] = telegram
+        app[SECRET_KEY] = webhook_secret
+        app.router.add_post(WEBHOOK_PATH, telegram_webhook)
+    return app

@@ -1,0 +1,108 @@
+"""Catalogs, formatting and parsing of what people type."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+
+from locales import LANGUAGES, format_date, format_vnd, message_keys, supported, t
+from loyalty.birthdays import BadBirthday, Birthday, parse_birthday
+from loyalty.phones import to_e164
+
+TODAY = date(2026, 11, 22)
+
+
+def test_every_key_exists_in_both_languages() -> None:
+    vi, en = message_keys("vi"), message_keys("en")
+    assert vi, "no messages loaded"
+    assert vi - en == set(), f"missing in en: {sorted(vi - en)}"
+    assert en - vi == set(), f"missing in vi: {sorted(en - vi)}"
+
+
+def test_every_message_renders_with_its_variables() -> None:
+    for language in LANGUAGES:
+        for key in message_keys(language):
+            text = t(
+                language,
+                key,
+                shop="Quán",
+                points=2,
+                tier="Vàng",
+                date="01/12/2026",
+                name="Lan",
+                path="/tmp/x.png",
+            )
+            assert text.strip() and "{" not in text, (language, key)
+
+
+def test_handlers_only_use_keys_that_exist() -> None:
+    from pathlib import Path
+
+    used: set[str] = set()
+    for path in Path("handlers").glob("*.py"):
+        used |= set(
+            re.findall(
+                r'"((?:join|points|menu|card|language|help|button|not|unknown|contact|error)-[a-z-]+)"',
+                path.read_text(),
+            )
+        )
+    assert used and used <= message_keys("vi")
+
+
+def test_vietnamese_money_and_dates() -> None:
+    assert format_vnd(85_000) == "85.000 ₫"
+    assert format_vnd(1_250_000) == "1.250.000 ₫"
+    assert format_vnd(0) == "0 ₫"
+    assert format_vnd(85_000, "en") == "85,000 ₫"
+    assert format_date(date(2026, 11, 22)) == "22/11/2026"
+    assert t("vi", "points-balance", points=12345) == "⭐ Điểm hiện có: 12.345 điểm"
+    assert t("en", "points-balance", points=1) == "⭐ Points: 1 point"
+
+
+def test_language_codes_from_chat_apps() -> None:
+    assert supported("en-US") == "en"
+    assert supported("vi") == "vi"
+    assert supported("fr") == "vi"
+    assert supported(None, "en") == "en"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("0912345678", "+84912345678"),
+        ("84912345678", "+84912345678"),
+        ("+84 912 345 678", "+84912345678"),
+        ("091 234 5678", "+84912345678"),
+        ("+14155552671", "+14155552671"),
+        ("12345", None),
+        ("hello", None),
+        ("", None),
+        ("9" * 40, None),
+    ],
+)
+def test_phone_numbers(typed: str, expected: str | None) -> None:
+    assert to_e164(typed) == expected
+
+
+def test_birthdays() -> None:
+    assert parse_birthday("22/11", TODAY) == Birthday(22, 11)
+    assert parse_birthday(" 1-2-1990 ", TODAY) == Birthday(1, 2, 1990)
+    assert parse_birthday("29/02", TODAY) == Birthday(29, 2)
+    assert parse_birthday("22.11.1995", TODAY).show() == "22/11/1995"
+    for typed, reason in (
+        ("31/02", "date"),
+        ("29/02/2025", "date"),
+        ("00/10", "date"),
+        ("12/13", "date"),
+        ("23/11/2026", "date"),
+        ("01/01/1900", "date"),
+        ("hello", "format"),
+        ("🎂", "format"),
+        ("22/11/95", "format"),
+        ("", "format"),
+    ):
+        with pytest.raises(BadBirthday) as caught:
+            parse_birthday(typed, TODAY)
+        assert caught.value.reason == reason, typed
