@@ -131,9 +131,7 @@ async def main() -> None:
     p50 = statistics.median(timings)
     p99 = timings[int(len(timings) * 0.99) - 1]
     backend = url.split("://")[0]
-    print(
-        f"machine: {platform.machine()} {platform.processor() or ''} python {platform.python_version()}"
-    )
+    print(f"machine: {platform.machine()}, python {platform.python_version()}")
     print(f"backend: {backend}, members: {args.members}, seeded in {seeded:.1f} s")
     print(
         f"/points over {len(timings)} requests: p50 {p50:.2f} ms, p99 {p99:.2f} ms, "
