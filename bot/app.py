@@ -15,7 +15,7 @@ from functools import partial
 
 from aiohttp import web
 
-from bot.settings import Settings
+from bot.settings import Settings, TelegramMode
 from bot.telegram import TelegramChannel
 from bot.web import build_web_app
 from handlers.router import handle
@@ -65,7 +65,8 @@ class QuenApp:
         await ensure_default_tiers()
         self.scheduler.start()
         secret = self.settings.webhook_secret
-        app = build_web_app(self.telegram, secret.get_secret_value() if secret else None)
+        webhook = self.telegram if self.settings.telegram_mode is TelegramMode.WEBHOOK else None
+        app = build_web_app(webhook, secret.get_secret_value() if secret else None)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)

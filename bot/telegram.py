@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -36,6 +37,9 @@ from locales import LANGUAGES, t
 from loyalty.conversations import mark_unreachable
 
 log = logging.getLogger(__name__)
+# PTB 22's documented opt-in: durations such as RetryAfter.retry_after become timedelta now
+# (the future default) instead of ints with a deprecation warning on every read.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 CHANNEL = "telegram"
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -53,12 +57,18 @@ def to_incoming(update: Update) -> Incoming | None:
     query = update.callback_query
     chat = update.effective_chat
     user = update.effective_user
-    if user is None or chat is None or chat.type != "private" or user.is_bot:
+    if user is None or user.is_bot:
+        return None
+    if chat is None and query is None:
+        return None
+    if chat is not None and chat.type != "private":
         return None
     common: dict[str, Any] = {
         "channel": CHANNEL,
         "user_id": str(user.id),
-        "chat_id": str(chat.id),
+        # A button on a message too old to be sent along still comes from the private chat,
+        # whose id is the user's.
+        "chat_id": str(chat.id if chat is not None else user.id),
         "language_hint": user.language_code,
         "display_name": user.full_name,
         "username": user.username,
