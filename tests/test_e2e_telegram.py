@@ -269,3 +269,27 @@ async def test_quen_run_process_answers_and_stops_cleanly(
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 0, stderr.decode()
     assert fake.token not in stderr.decode()
+
+
+async def test_a_restart_mid_join_loses_nothing(db: str, fake: FakeTelegram) -> None:
+    settings = settings_for(fake, db, TelegramMode.POLLING)
+    first = QuenApp(settings)
+    await first.start()
+    fake.push_text(LAN, "/start")
+    welcome = await sent(fake, LAN, "sendMessage", "Chào mừng")
+    fake.push_callback(LAN, buttons(welcome)["Tiếng Việt"])
+    consent = await sent(fake, LAN, "sendMessage", "tối đa 2 tin mỗi tuần")
+    await first.stop()
+
+    second = QuenApp(settings)
+    await second.start()
+    try:
+        fake.push_callback(LAN, buttons(consent)["Chỉ tham gia"])  # pressed after the restart
+        await sent(fake, LAN, "sendMessage", "Chia sẻ số điện thoại")
+        fake.push_text(LAN, "Bỏ qua")
+        fake.push_text(LAN, "Bỏ qua")
+        await sent(fake, LAN, "sendPhoto", "Thẻ thành viên")
+    finally:
+        await second.stop()
+    customer = await Customer.get()
+    assert (customer.language, customer.marketing_consent) == ("vi", False)
