@@ -100,6 +100,22 @@ async def _move_balance(customer_id: int, delta: int) -> int:
     return int(row["points_balance"])
 
 
+async def _append(
+    customer_id: int, kind: str, points: int, at: datetime, key: str | None = None, note: str = ""
+) -> LedgerEntry:
+    """Move the cached balance by ``points`` and write the entry that explains it."""
+    balance = await _move_balance(customer_id, points)
+    return await LedgerEntry.create(
+        customer_id=customer_id,
+        kind=kind,
+        points=points,
+        balance_after=balance,
+        idempotency_key=key,
+        note=note,
+        created_at=at,
+    )
+
+
 async def _draw(customer_id: int, entry: LedgerEntry, points: int, lots: list[PointsLot]) -> None:
     """Take ``points`` from ``lots`` in order, recording each draw so it can be undone exactly."""
     left = points
@@ -123,15 +139,7 @@ async def _expire_due_locked(customer_id: int, at: datetime) -> LedgerEntry | No
     total = sum(lot.remaining for lot in due)
     if total == 0:
         return None
-    balance = await _move_balance(customer_id, -total)
-    entry = await LedgerEntry.create(
-        customer_id=customer_id,
-        kind=EXPIRE,
-        points=-total,
-        balance_after=balance,
-        idempotency_key=None,
-        created_at=at,
-    )
+    entry = await _append(customer_id, EXPIRE, -total, at)
     await _draw(customer_id, entry, total, sorted(due, key=lambda lot: (lot.expires_at, lot.id)))
     return entry
 
@@ -151,16 +159,7 @@ async def earn(
         raise LedgerError("points to earn must be positive")
 
     async def write() -> LedgerEntry:
-        balance = await _move_balance(customer_id, points)
-        entry = await LedgerEntry.create(
-            customer_id=customer_id,
-            kind=kind,
-            points=points,
-            balance_after=balance,
-            idempotency_key=key,
-            note=note,
-            created_at=at,
-        )
+        entry = await _append(customer_id, kind, points, at, key, note)
         await PointsLot.create(
             customer_id=customer_id,
             entry=entry,
@@ -190,16 +189,7 @@ async def spend(
     async def write() -> LedgerEntry:
         await _move_balance(customer_id, 0)  # take the customer's row lock first
         await _expire_due_locked(customer_id, at)
-        balance = await _move_balance(customer_id, -points)
-        entry = await LedgerEntry.create(
-            customer_id=customer_id,
-            kind=kind,
-            points=-points,
-            balance_after=balance,
-            idempotency_key=key,
-            note=note,
-            created_at=at,
-        )
+        entry = await _append(customer_id, kind, -points, at, key, note)
         lots = await PointsLot.filter(customer_id=customer_id, remaining__gt=0).order_by(
             "expires_at", "id"
         )

@@ -52,16 +52,22 @@ class Chat:
         return "\n".join(reply.text for reply in self.last)
 
 
-async def join(chat: Chat, *, language: str = "Tiếng Việt", offers: bool = True) -> Chat:
-    """Walk the whole join flow with a phone and a birthday."""
+async def consent(chat: Chat, *, language: str = "Tiếng Việt", offers: bool = False) -> Chat:
+    """Walk the join flow up to the phone question (the member exists from here)."""
     await chat.say("/start")
     await chat.press(chat.action(language))
-    consent = (
-        ("nhận ưu đãi" if offers else "Chỉ tham gia")
-        if language == "Tiếng Việt"
-        else ("offers" if offers else "Just join")
-    )
-    await chat.press(chat.action(consent))
+    vietnamese = language == "Tiếng Việt"
+    if offers:
+        choice = "nhận ưu đãi" if vietnamese else "offers"
+    else:
+        choice = "Chỉ tham gia" if vietnamese else "Just join"
+    await chat.press(chat.action(choice))
+    return chat
+
+
+async def join(chat: Chat, *, language: str = "Tiếng Việt", offers: bool = True) -> Chat:
+    """Walk the whole join flow with a phone and a birthday."""
+    await consent(chat, language=language, offers=offers)
     await chat.share_phone("+84912" + chat.user_id.zfill(6)[-6:])
     await chat.say("22/11/1995")
     return chat

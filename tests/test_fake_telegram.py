@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
+import html
 import io
 import warnings
 from collections.abc import AsyncIterator
@@ -16,6 +17,8 @@ import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import web
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 from telegram import (
     Bot,
@@ -31,8 +34,9 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.helpers import escape_markdown
 
-from tests.fakes.telegram import FakeTelegram, TgUser
+from tests.fakes.telegram import FakeTelegram, TgUser, format_text
 
 LAN = TgUser(id=1001, first_name="Lan", last_name="Nguyễn", username="lan_ng")
 MINH = TgUser(id=1002, first_name="Minh", language_code="en")
@@ -479,3 +483,18 @@ async def test_wait_for_reports_what_happened_on_timeout(fake: FakeTelegram, bot
     await bot.send_message(MINH.id, "one")
     await bot.send_message(MINH.id, "two")
     assert [c.text for c in await waiting] == ["one", "two"]
+
+
+# Any text a customer could type (no lone surrogates: they cannot travel in UTF-8 form fields).
+user_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=60)
+
+
+@settings(max_examples=200, deadline=None)
+@given(user_text)
+def test_escaped_user_text_survives_every_parse_mode(text: str) -> None:
+    """What production escapes with the stdlib / PTB helpers parses back to the same text."""
+    assert format_text(html.escape(text), "HTML") == (text.strip(), [])
+    assert format_text(escape_markdown(text, version=2), "MarkdownV2") == (text.strip(), [])
+    bold, entities = format_text(f"<b>{html.escape(text)}</b>", "HTML")
+    assert bold == text.strip()
+    assert all(e["type"] == "bold" and e["length"] > 0 for e in entities)

@@ -9,7 +9,7 @@ from PIL import Image
 
 from loyalty.members import member_by_card
 from models.members import ChannelAccount, ConsentRecord, Customer, MemberCard
-from tests.chat import Chat, join
+from tests.chat import Chat, consent, join
 
 
 async def test_join_journey_in_vietnamese(db: str, shop) -> None:
@@ -93,9 +93,7 @@ async def test_start_mid_flow_repeats_the_question(db: str, shop) -> None:
 
 async def test_someone_elses_contact_is_refused(db: str, shop) -> None:
     chat = Chat(shop)
-    await chat.say("/start")
-    await chat.press(chat.action("Tiếng Việt"))
-    await chat.press(chat.action("Chỉ tham gia"))
+    await consent(chat)
     replies = await chat.share_phone("+84987654321", owner="2002")
     assert "không phải số điện thoại của bạn" in replies[0].text
     assert (await Customer.get()).phone is None
@@ -103,9 +101,7 @@ async def test_someone_elses_contact_is_refused(db: str, shop) -> None:
 
 async def test_garbage_birthdays_are_refused_politely(db: str, shop) -> None:
     chat = Chat(shop)
-    await chat.say("/start")
-    await chat.press(chat.action("Tiếng Việt"))
-    await chat.press(chat.action("Chỉ tham gia"))
+    await consent(chat)
     await chat.say("Bỏ qua")
     for garbage, expected in (
         ("31/02", "không có thật"),
@@ -134,9 +130,7 @@ async def test_stale_and_forged_buttons_change_nothing(db: str, shop) -> None:
 async def test_phone_taken_by_another_member_is_not_stolen(db: str, shop) -> None:
     await join(Chat(shop, user_id="111111"))
     second = Chat(shop, user_id="222222")
-    await second.say("/start")
-    await second.press(second.action("Tiếng Việt"))
-    await second.press(second.action("Chỉ tham gia"))
+    await consent(second)
     replies = await second.share_phone("+84912111111")
     assert "thẻ thành viên khác" in replies[0].text
     assert "ngày/tháng" in replies[1].text  # joining goes on without the phone

@@ -34,7 +34,7 @@ import aiohttp
 from aiohttp import web
 from PIL import Image, UnidentifiedImageError
 
-__all__ = ["Call", "Delivery", "FakeTelegram", "TgUser"]
+__all__ = ["Call", "Delivery", "FakeTelegram", "TgUser", "format_text"]
 
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
@@ -900,8 +900,8 @@ def _parse_markdown(src: str) -> tuple[str, list[dict[str, Any]]]:
             inner, i = src[i + 3 : end], end + 3
             kind = "pre"
             first_line, newline, rest = inner.partition("\n")
-            if newline and first_line and not any(ch.isspace() for ch in first_line):
-                language, inner = first_line, rest
+            if newline and not any(ch.isspace() for ch in first_line):
+                language, inner = first_line or None, rest
         else:
             end = src.find(char, i + 1)
             if end < 0:
@@ -931,8 +931,15 @@ def _strip_formatted(text: str, entities: list[dict[str, Any]]) -> tuple[str, li
     return stripped, kept
 
 
-def _format(text: str, parse_mode: Any, entities: Any) -> tuple[str, list[dict[str, Any]]]:
-    """Apply ``parse_mode`` (or explicit ``entities``) the way Telegram does."""
+def format_text(
+    text: str, parse_mode: str | None = None, entities: list[dict[str, Any]] | None = None
+) -> tuple[str, list[dict[str, Any]]]:
+    """What Telegram stores for ``text``: the plain text and its entities (UTF-16 offsets).
+
+    Applies ``parse_mode`` ("HTML", "MarkdownV2", "Markdown", case-insensitive) or, without one,
+    takes ``entities`` as given; then trims surrounding whitespace like Telegram. Malformed
+    markup raises ``ApiError`` 400 "Bad Request: can't parse entities: ...".
+    """
     mode = parse_mode.lower() if isinstance(parse_mode, str) else ""
     try:
         if mode == "html":
@@ -1678,7 +1685,7 @@ class FakeTelegram:
         caption = params.get("caption")
         if caption is None:
             return {}
-        text, entities = _format(
+        text, entities = format_text(
             str(caption), params.get("parse_mode"), params.get("caption_entities")
         )
         if len(text) > MAX_CAPTION_LENGTH:
@@ -1917,7 +1924,7 @@ class FakeTelegram:
         chat = self._sendable_chat(params)
         markup = _check_reply_markup(params.get("reply_markup"))
         raw = params.get("text")
-        text, entities = _format(
+        text, entities = format_text(
             "" if raw is None else str(raw), params.get("parse_mode"), params.get("entities")
         )
         if not text:
@@ -1982,7 +1989,7 @@ class FakeTelegram:
             raise _bad("there is no text in the message to edit")
         markup = _check_reply_markup(params.get("reply_markup"))
         raw = params.get("text")
-        text, entities = _format(
+        text, entities = format_text(
             "" if raw is None else str(raw), params.get("parse_mode"), params.get("entities")
         )
         if not text:
