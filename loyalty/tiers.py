@@ -34,13 +34,13 @@ class TierRule:
         return self.name_vi if language == "vi" else self.name_en
 
 
-#: At the default earn rate of 1 point per 10.000 ₫, Silver is about 3 million ₫ a year
+#: At the default earn rate of 1 point per 1.000 ₫, Silver is about 3 million ₫ a year
 #: (a coffee a week), Gold 10 million, Platinum 30 million.
 DEFAULT_TIERS = (
     TierRule("member", "Thành viên", "Member", 0, 100),
-    TierRule("silver", "Bạc", "Silver", 300, 110),
-    TierRule("gold", "Vàng", "Gold", 1000, 125),
-    TierRule("platinum", "Bạch kim", "Platinum", 3000, 150),
+    TierRule("silver", "Bạc", "Silver", 3_000, 110),
+    TierRule("gold", "Vàng", "Gold", 10_000, 125),
+    TierRule("platinum", "Bạch kim", "Platinum", 30_000, 150),
 )
 
 

@@ -127,7 +127,7 @@ async def test_join_journey(quen: QuenApp, fake: FakeTelegram) -> None:
 
     fake.push_text(LAN, "⭐ Điểm của tôi")  # the menu button, as the keyboard sends it
     points = await sent(fake, LAN, "sendMessage", "Điểm hiện có: 0 điểm")
-    assert "Còn 300 điểm nữa để lên hạng Bạc" in (points.text or "")
+    assert "Còn 3.000 điểm nữa để lên hạng Bạc" in (points.text or "")
 
     fake.push_text(LAN, "/start")
     await sent(fake, LAN, "sendMessage", "Bạn cần gì hôm nay")

@@ -382,11 +382,14 @@ async def test_json_bodies_are_accepted(fake: FakeTelegram) -> None:
 async def test_webhook_delivery_with_secret_and_retry(fake: FakeTelegram, bot: Bot) -> None:
     received: list[tuple[dict[str, object], str | None]] = []
     statuses = [500, 200, 200]
+    all_received = asyncio.Event()
 
     async def hook(request: web.Request) -> web.Response:
         received.append(
             (await request.json(), request.headers.get("X-Telegram-Bot-Api-Secret-Token"))
         )
+        if not statuses[1:]:
+            all_received.set()
         return web.Response(status=statuses.pop(0))
 
     app = web.Application()
@@ -402,10 +405,7 @@ async def test_webhook_delivery_with_secret_and_retry(fake: FakeTelegram, bot: B
             await bot.get_updates()
         first = fake.push_text(LAN, "/start")
         second = fake.push_callback(LAN, "menu")
-        for _ in range(100):
-            if len(received) == 3:
-                break
-            await asyncio.sleep(0.02)
+        await asyncio.wait_for(all_received.wait(), 5)
         assert [update["update_id"] for update, _ in received] == [first, first, second]
         assert {secret for _, secret in received} == {"s3cr3t-Token_1"}
         assert Update.de_json(received[0][0], bot).message.text == "/start"  # type: ignore[union-attr]

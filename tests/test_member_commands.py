@@ -16,15 +16,15 @@ async def test_points_show_balance_tier_progress_and_expiry(
 ) -> None:
     chat = await join(Chat(shop))
     member = await Customer.get()
-    await ledger.earn(member.id, 350, at=clock.now - timedelta(days=340))  # expires in 25 days
-    await ledger.earn(member.id, 100, at=clock.now - timedelta(days=10))
+    await ledger.earn(member.id, 3500, at=clock.now - timedelta(days=340))  # expires in 25 days
+    await ledger.earn(member.id, 1000, at=clock.now - timedelta(days=10))
     replies = await chat.say("/points")
     assert replies[0].text.splitlines() == [
-        "⭐ Điểm hiện có: 450 điểm",
+        "⭐ Điểm hiện có: 4.500 điểm",
         "🏅 Hạng: Bạc",
         "▓▓░░░░░░░░ 21%",
-        "Còn 550 điểm nữa để lên hạng Vàng.",
-        "⏳ 350 điểm sẽ hết hạn vào 17/12/2026.",
+        "Còn 5.500 điểm nữa để lên hạng Vàng.",
+        "⏳ 3.500 điểm sẽ hết hạn vào 17/12/2026.",
     ]
     assert (await Customer.get()).tier_code == "silver"
 
@@ -32,10 +32,10 @@ async def test_points_show_balance_tier_progress_and_expiry(
 async def test_points_in_english_at_the_top_tier(db: str, shop: Shop, clock: FakeClock) -> None:
     chat = await join(Chat(shop, language_hint="en"), language="English")
     member = await Customer.get()
-    await ledger.earn(member.id, 3001, at=clock.now)
+    await ledger.earn(member.id, 30_001, at=clock.now)
     replies = await chat.say("⭐ My points")
     assert replies[0].text.splitlines() == [
-        "⭐ Points: 3,001 points",
+        "⭐ Points: 30,001 points",
         "🏅 Tier: Platinum",
         "You're at the top tier. Thank you! 💛",
         "No points expire in the next 30 days.",
