@@ -22,6 +22,7 @@ from telegram import (
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -191,9 +192,15 @@ class TelegramChannel:
             language = incoming.language_hint or self.settings.default_language
             replies = [Reply(t(language, "error-generic"))]
         message = update.callback_query.message if update.callback_query else None
+        sender_reachable = True
         for reply in replies:
-            if not await self._send(incoming, reply, message.message_id if message else None):
-                break
+            if reply.to is not None and reply.to.channel == CHANNEL:
+                await self._send(reply.to.chat_id, reply.to.user_id, reply, None)
+            elif reply.to is None and sender_reachable:
+                edit_id = message.message_id if message else None
+                sender_reachable = await self._send(
+                    incoming.chat_id, incoming.user_id, reply, edit_id
+                )
 
     async def _answer_callback(self, update: Update) -> None:
         try:
@@ -201,14 +208,19 @@ class TelegramChannel:
         except BadRequest as error:  # too old: the button is handled anyway
             log.info("callback answer refused: %s", error)
 
-    async def _send(self, incoming: Incoming, reply: Reply, edit_id: int | None) -> bool:
+    async def _send(self, chat: str, user_id: str, reply: Reply, edit_id: int | None) -> bool:
         """Deliver one reply, waiting out 429s. False when the chat cannot be written to."""
         bot = self.application.bot
-        chat_id = int(incoming.chat_id)
+        chat_id = int(chat)
         for _ in range(MAX_RETRY_AFTER + 1):
             try:
                 if reply.edit and edit_id is not None:
                     await bot.edit_message_text(reply.text, chat_id=chat_id, message_id=edit_id)
+                elif reply.document is not None:
+                    document = InputFile(
+                        reply.document.data, filename=reply.document.filename, attach=True
+                    )
+                    await bot.send_document(chat_id, document, caption=reply.text)
                 elif reply.image is not None:
                     await bot.send_photo(
                         chat_id, reply.image, caption=reply.text, reply_markup=to_markup(reply)
@@ -220,13 +232,13 @@ class TelegramChannel:
                 log.warning("telegram 429 for chat %s: waiting %ss", chat_id, error.retry_after)
                 await asyncio.sleep(_seconds(error.retry_after))
             except Forbidden:
-                await mark_unreachable(CHANNEL, incoming.user_id, self._clock())
+                await mark_unreachable(CHANNEL, user_id, self._clock())
                 return False
             except BadRequest as error:
                 if "not modified" in error.message:
                     return True
                 if "chat not found" in error.message.lower():
-                    await mark_unreachable(CHANNEL, incoming.user_id, self._clock())
+                    await mark_unreachable(CHANNEL, user_id, self._clock())
                     return False
                 log.error("telegram refused a reply to %s: %s", chat_id, error.message)
                 return True

@@ -71,13 +71,34 @@ class PhoneRequest:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a reply (a data export, a report)."""
+
+    filename: str
+    data: bytes
+    mime_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Someone other than the sender: the customer told about a purchase a cashier recorded."""
+
+    channel: str
+    chat_id: str
+    user_id: str
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message to send back. ``keyboard`` is a persistent menu of labels (typing one is the
     same as sending it), ``buttons`` are inline buttons under the message. ``edit`` replaces the
-    message whose button was pressed instead of sending a new one."""
+    message whose button was pressed instead of sending a new one. ``to`` sends it to someone
+    else's chat instead of back to the sender."""
 
     text: str
     image: bytes | None = None
+    document: Attachment | None = None
+    to: Recipient | None = None
     buttons: tuple[tuple[Button, ...], ...] = ()
     keyboard: tuple[tuple[str, ...], ...] | None = None
     ask_phone: PhoneRequest | None = None
