@@ -28,6 +28,7 @@ from models.ledger import LedgerEntry, LotDraw, PointsLot
 from models.members import Customer
 
 EARN = "earn"
+EARN_REVERSAL = "earn_reversal"
 SPEND = "spend"
 EXPIRE = "expire"
 POINTS_LIFETIME = timedelta(days=365)
@@ -46,6 +47,10 @@ class NotEnoughPoints(LedgerError):
 
 class UnknownCustomer(LedgerError):
     pass
+
+
+class _NothingToTake(LedgerError):
+    """Raised inside a transaction to roll it back when a reversal finds no points left."""
 
 
 @dataclass(frozen=True)
@@ -155,22 +160,38 @@ async def earn(
     lifetime: timedelta = POINTS_LIFETIME,
 ) -> LedgerEntry:
     """Credit ``points`` in a new lot that expires ``lifetime`` after ``at``."""
+    return await _once(
+        key,
+        lambda: credit(
+            customer_id, points, at=at, key=key, kind=kind, note=note, lifetime=lifetime
+        ),
+    )
+
+
+async def credit(
+    customer_id: int,
+    points: int,
+    *,
+    at: datetime,
+    key: str | None = None,
+    kind: str = EARN,
+    note: str = "",
+    lifetime: timedelta = POINTS_LIFETIME,
+) -> LedgerEntry:
+    """``earn`` for a caller that already holds a transaction (a purchase and its points are
+    written together)."""
     if points <= 0:
         raise LedgerError("points to earn must be positive")
-
-    async def write() -> LedgerEntry:
-        entry = await _append(customer_id, kind, points, at, key, note)
-        await PointsLot.create(
-            customer_id=customer_id,
-            entry=entry,
-            points=points,
-            remaining=points,
-            earned_at=at,
-            expires_at=at + lifetime,
-        )
-        return entry
-
-    return await _once(key, write)
+    entry = await _append(customer_id, kind, points, at, key, note)
+    await PointsLot.create(
+        customer_id=customer_id,
+        entry=entry,
+        points=points,
+        remaining=points,
+        earned_at=at,
+        expires_at=at + lifetime,
+    )
+    return entry
 
 
 async def spend(
@@ -197,6 +218,42 @@ async def spend(
         return entry
 
     return await _once(key, write)
+
+
+async def take_back(
+    earned: LedgerEntry, *, at: datetime, key: str, kind: str = EARN_REVERSAL
+) -> LedgerEntry | None:
+    """Reverse an earning (an undone purchase) without ever going below zero.
+
+    The points come out of the earning's own lot first, then the lots that expire first. If the
+    member already spent some of them, only what is left is taken back and the shortfall is written
+    in the entry's note: the shop absorbs it rather than putting a member in debt. Returns None when
+    there was nothing left to take.
+    """
+
+    async def write() -> LedgerEntry:
+        await _move_balance(earned.customer_id, 0)
+        await _expire_due_locked(earned.customer_id, at)
+        own = await PointsLot.filter(entry_id=earned.id, remaining__gt=0)
+        others = (
+            await PointsLot.filter(customer_id=earned.customer_id, remaining__gt=0)
+            .exclude(entry_id=earned.id)
+            .order_by("expires_at", "id")
+        )
+        available = sum(lot.remaining for lot in [*own, *others])
+        points = min(int(earned.points), available)
+        if points == 0:
+            raise _NothingToTake()
+        shortfall = int(earned.points) - points
+        note = f"reverses entry {earned.id}" + (f", {shortfall} already spent" if shortfall else "")
+        entry = await _append(earned.customer_id, kind, -points, at, key, note)
+        await _draw(earned.customer_id, entry, points, [*own, *others])
+        return entry
+
+    try:
+        return await _once(key, write)
+    except _NothingToTake:
+        return None
 
 
 async def expire_due(customer_id: int, at: datetime) -> LedgerEntry | None:

@@ -16,7 +16,13 @@ from typing import Any
 from tortoise import Tortoise, connections
 from tortoise.migrations.api import migrate as run_migrations
 
-MODEL_MODULES = ["models.members", "models.ledger", "models.staff", "models.audit"]
+MODEL_MODULES = [
+    "models.members",
+    "models.ledger",
+    "models.staff",
+    "models.audit",
+    "models.purchases",
+]
 
 
 def _asyncpg_url(database_url: str) -> str:

@@ -31,9 +31,54 @@ class StaffMember(Model):
     store: fields.ForeignKeyNullableRelation[Store] = fields.ForeignKeyField(
         "models.Store", related_name="staff", null=True, on_delete=fields.SET_NULL
     )
+    account_id: int
+    store_id: int | None
     role = fields.CharField(max_length=16)
     created_at = fields.DatetimeField(auto_now_add=True)
     removed_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "staff_member"
+
+
+class StaffInvite(Model):
+    """A one-time link that makes whoever opens it a cashier or manager. Only the SHA-256 of its
+    token is stored, and ``used_at`` is set by a conditional UPDATE, so it works exactly once."""
+
+    id = fields.IntField(primary_key=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    role = fields.CharField(max_length=16)
+    store: fields.ForeignKeyNullableRelation[Store] = fields.ForeignKeyField(
+        "models.Store", related_name="invites", null=True, on_delete=fields.SET_NULL
+    )
+    store_id: int | None
+    created_by: fields.ForeignKeyRelation[StaffMember] = fields.ForeignKeyField(
+        "models.StaffMember", related_name="invites_sent", on_delete=fields.CASCADE
+    )
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    used_at = fields.DatetimeField(null=True)
+    used_by: fields.ForeignKeyNullableRelation[ChannelAccount] = fields.ForeignKeyField(
+        "models.ChannelAccount", related_name="invites_used", null=True, on_delete=fields.SET_NULL
+    )
+
+    class Meta:
+        table = "staff_invite"
+
+
+class ProgramRules(Model):
+    """The rules owners edit in chat. One row (id 1): changes apply from now on, never backwards.
+
+    Money is integer VND: ``earn_vnd_per_point`` = 1000 means one point per 1.000 ₫ spent.
+    """
+
+    id = fields.IntField(primary_key=True)
+    earn_vnd_per_point = fields.IntField(default=1000)
+    points_lifetime_days = fields.IntField(default=365)
+    max_purchase_vnd = fields.BigIntField(default=5_000_000)
+    daily_purchases_alert = fields.IntField(default=3)
+    undo_minutes = fields.IntField(default=15)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "program_rules"

@@ -1,0 +1,217 @@
+"""Recording purchases at the till, and undoing a mistake.
+
+A purchase and the points it earns are written in one transaction, keyed by the cashier's purchase
+attempt: a double tap, a resent message or a retried request finds the first purchase and changes
+nothing. An undo writes a reversing ledger entry (see ``ledger.take_back``), never a deletion.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from loyalty import audit, ledger, rules, tiers
+from models.ledger import LedgerEntry
+from models.members import ChannelAccount, Customer
+from models.purchases import Purchase
+from models.staff import StaffMember
+
+_AMOUNT = re.compile(
+    r"^\s*(?P<number>\d{1,3}(?:[.,\s]\d{3})+|\d+)\s*(?P<unit>k|K|nghìn|ngàn)?\s*(?:đ|₫|vnd|VND|vnđ|VNĐ)?\s*$"
+)
+
+
+class PurchaseRefused(Exception):
+    """Nothing was recorded. ``reason`` picks the message for the cashier."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def parse_amount(text: str) -> int:
+    """What a cashier types: ``85000``, ``85k``, ``85.000``, ``85,000``, ``85 000 ₫``.
+
+    Separators must group thousands (``85.5`` is refused rather than guessed). Raises
+    ``PurchaseRefused("amount-format")``.
+    """
+    match = _AMOUNT.match(text)
+    if not match:
+        raise PurchaseRefused("amount-format")
+    amount = int(re.sub(r"[.,\s]", "", match["number"]))
+    return amount * 1000 if match["unit"] else amount
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The outcome of ``award_purchase``: what the cashier and the customer are told."""
+
+    purchase: Purchase
+    new: bool
+    points: int
+    balance: int
+    tier_before: tiers.TierRule
+    progress: tiers.TierProgress
+    purchases_today: int
+    alert_over: int
+
+    @property
+    def tier_up(self) -> bool:
+        return self.new and self.progress.current.threshold > self.tier_before.threshold
+
+    @property
+    def suspicious(self) -> bool:
+        """More purchases for one member today than the owner's alert threshold."""
+        return self.new and self.purchases_today > self.alert_over
+
+
+async def check_purchase(customer: Customer, cashier: StaffMember, amount: int) -> None:
+    """Refuse what is certainly a mistake or fraud, before asking the cashier to confirm."""
+    program = await rules.current()
+    if amount <= 0:
+        raise PurchaseRefused("amount-positive")
+    if amount > program.max_purchase_vnd:
+        raise PurchaseRefused("amount-too-big")
+    own = await ChannelAccount.filter(id=cashier.account_id).values_list("customer_id", flat=True)
+    if customer.id in own:
+        raise PurchaseRefused("own-account")
+    if customer.deleted_at is not None:
+        raise PurchaseRefused("member-gone")
+
+
+async def award_purchase(
+    customer: Customer,
+    amount: int,
+    *,
+    cashier: StaffMember,
+    key: str,
+    at: datetime,
+    zone: ZoneInfo,
+    items: list[str] | None = None,
+) -> Recorded:
+    """Record a bill and credit its points at the member's tier multiplier, exactly once per key."""
+    await check_purchase(customer, cashier, amount)
+    program = await rules.current()
+    before = await tiers.refresh_tier(customer.id, at)
+    points = rules.points_for(amount, program.earn_vnd_per_point, before.current.multiplier_pct)
+    purchase, new = await _write_once(
+        customer, amount, points, cashier, key, at, program.points_lifetime_days, items or []
+    )
+    progress = await tiers.refresh_tier(customer.id, at)
+    local_midnight = at.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = await Purchase.filter(
+        customer_id=customer.id, created_at__gte=local_midnight, voided_at__isnull=True
+    ).count()
+    if new:
+        await audit.record(
+            cashier.account_id,
+            "purchase.record",
+            str(customer.id),
+            purchase=purchase.id,
+            amount=amount,
+            points=purchase.points,
+        )
+    balance = (await Customer.get(id=customer.id)).points_balance
+    return Recorded(
+        purchase=purchase,
+        new=new,
+        points=int(purchase.points),
+        balance=int(balance),
+        tier_before=before.current,
+        progress=progress,
+        purchases_today=today,
+        alert_over=program.daily_purchases_alert,
+    )
+
+
+async def _write_once(
+    customer: Customer,
+    amount: int,
+    points: int,
+    cashier: StaffMember,
+    key: str,
+    at: datetime,
+    lifetime_days: int,
+    items: list[str],
+) -> tuple[Purchase, bool]:
+    existing = await Purchase.get_or_none(idempotency_key=key)
+    if existing is not None:
+        return existing, False
+    try:
+        async with in_transaction():
+            entry = None
+            if points > 0:
+                entry = await ledger.credit(
+                    customer.id,
+                    points,
+                    at=at,
+                    key=f"purchase:{key}",
+                    note=f"{amount} VND",
+                    lifetime=timedelta(days=lifetime_days),
+                )
+            purchase = await Purchase.create(
+                customer_id=customer.id,
+                store_id=cashier.store_id,
+                cashier_id=cashier.id,
+                amount_vnd=amount,
+                points=points,
+                items=items,
+                idempotency_key=key,
+                earn_entry=entry,
+                created_at=at,
+            )
+        return purchase, True
+    except IntegrityError:
+        existing = await Purchase.get_or_none(idempotency_key=key)
+        if existing is None:
+            raise
+        return existing, False
+
+
+@dataclass(frozen=True)
+class Undone:
+    purchase: Purchase
+    taken_back: int
+    shortfall: int
+    balance: int
+
+
+async def undo_last(cashier: StaffMember, at: datetime) -> Undone:
+    """Void this cashier's latest purchase if it is recent enough. Raises ``PurchaseRefused``."""
+    program = await rules.current()
+    last = (
+        await Purchase.filter(
+            cashier_id=cashier.id,
+            voided_at__isnull=True,
+            created_at__gte=at - timedelta(minutes=program.undo_minutes),
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if last is None:
+        raise PurchaseRefused("nothing-to-undo")
+    # The reversal is keyed by the purchase, so it happens once even if we stop right after it
+    # and the cashier sends /undo again; only then is the purchase marked void.
+    taken = 0
+    if last.earn_entry_id is not None:
+        earned = await LedgerEntry.get(id=last.earn_entry_id)
+        reversal = await ledger.take_back(earned, at=at, key=f"undo:{last.id}")
+        taken = -int(reversal.points) if reversal else 0
+    voided = await Purchase.filter(id=last.id, voided_at__isnull=True).update(voided_at=at)
+    if not voided:
+        raise PurchaseRefused("nothing-to-undo")
+    await tiers.refresh_tier(last.customer_id, at)
+    await audit.record(
+        cashier.account_id,
+        "purchase.undo",
+        str(last.customer_id),
+        purchase=last.id,
+        points=taken,
+    )
+    balance = (await Customer.get(id=last.customer_id)).points_balance
+    return Undone(last, taken, int(last.points) - taken, int(balance))
