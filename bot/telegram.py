@@ -20,6 +20,7 @@ from typing import Any
 
 from telegram import (
     BotCommand,
+    BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -33,7 +34,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.settings import Settings, TelegramMode
 from handlers.router import CUSTOMER_COMMANDS
-from handlers.types import Contact, Incoming, Reply
+from handlers.types import CommandMenu, Contact, Incoming, Reply
 from locales import LANGUAGES, t
 from loyalty.conversations import mark_unreachable
 
@@ -208,10 +209,24 @@ class TelegramChannel:
         except BadRequest as error:  # too old: the button is handled anyway
             log.info("callback answer refused: %s", error)
 
+    async def _set_chat_menu(self, chat_id: int, menu: CommandMenu) -> None:
+        """Staff see their own command menu in their chat; an empty menu restores the default."""
+        scope = BotCommandScopeChat(chat_id)
+        if not menu.commands:
+            await self.application.bot.delete_my_commands(scope=scope)
+            return
+        commands = [BotCommand(name, t(menu.language, f"command-{name}")) for name in menu.commands]
+        await self.application.bot.set_my_commands(commands, scope=scope)
+
     async def _send(self, chat: str, user_id: str, reply: Reply, edit_id: int | None) -> bool:
         """Deliver one reply, waiting out 429s. False when the chat cannot be written to."""
         bot = self.application.bot
         chat_id = int(chat)
+        if reply.menu is not None:
+            try:
+                await self._set_chat_menu(chat_id, reply.menu)
+            except TelegramError as error:  # the message matters more than the menu
+                log.warning("telegram: menu for %s not set: %s", chat_id, error)
         for _ in range(MAX_RETRY_AFTER + 1):
             try:
                 if reply.edit and edit_id is not None:

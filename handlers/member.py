@@ -92,9 +92,10 @@ async def choose_language(session: Session, language: str) -> list[Reply]:
 
 
 def show_help(session: Session) -> list[Reply]:
+    replies = [session.reply("help-staff")] if session.staff is not None else []
     if session.member is None:
-        return [session.reply("help-guest")]
-    return [session.with_menu("help-member")]
+        return [*replies, session.reply("help-guest")]
+    return [*replies, session.with_menu("help-member")]
 
 
 def greet_member(session: Session) -> list[Reply]:

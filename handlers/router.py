@@ -8,12 +8,14 @@ waiting for it, if any.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
-from handlers import join, member
+from handlers import join, member, team, till
 from handlers.session import Session, command_for_label
 from handlers.types import Incoming, Reply, Shop
 from locales import supported
-from loyalty import conversations
+from loyalty import conversations, staff
+from loyalty.members import CARD_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,19 @@ async def handle(incoming: Incoming, shop: Shop) -> list[Reply]:
         language=supported(account.language or (customer.language if customer else None), fallback),
         now=now,
     )
+    new_owner = False
+    if (incoming.channel, incoming.user_id) in shop.owners:
+        session.staff, new_owner = await staff.ensure_owner(account, now)
+    else:
+        session.staff = await staff.role_of(account)
+    replies = await _route(session)
+    if new_owner and replies:  # an owner's first message: give them the staff menu
+        replies[0] = replace(replies[0], menu=team.menu_for(staff.OWNER, session.language))
+    return replies
+
+
+async def _route(session: Session) -> list[Reply]:
+    incoming = session.incoming
     if incoming.action is not None:
         return await _on_action(session, incoming.action)
     command = incoming.command or command_for_label(incoming.text)
@@ -49,6 +64,8 @@ async def handle(incoming: Incoming, shop: Shop) -> list[Reply]:
         return await _on_command(session, command)
     if session.conversation.flow == join.FLOW:
         return await join.on_message(session)
+    if session.conversation.flow == till.FLOW and session.staff is not None:
+        return await till.on_amount(session)
     if incoming.contact is not None:
         return [session.reply("contact-unexpected")]
     return [session.reply("not-understood" if session.member else "not-understood-guest")]
@@ -59,18 +76,29 @@ async def _on_action(session: Session, action: str) -> list[Reply]:
     if parts[0] == member.LANGUAGE_ACTION and len(parts) == 2:
         return await member.choose_language(session, parts[1])
     conversation = session.conversation
-    if (
-        parts[0] == join.ACTION_PREFIX
-        and len(parts) >= 3
-        and conversation.flow == join.FLOW
-        and parts[1] == conversation.nonce
-    ):
-        return await join.on_action(session, parts[2:])
+    if len(parts) < 3:
+        return [session.reply("button-expired")]
+    prefix, nonce, rest = parts[0], parts[1], parts[2:]
+    current = nonce == conversation.nonce
+    if prefix == join.ACTION_PREFIX and current and conversation.flow == join.FLOW:
+        return await join.on_action(session, rest)
+    if prefix == till.ACTION_PREFIX and session.staff is not None:
+        if current and conversation.flow == till.FLOW:
+            return await till.on_action(session, rest)
+        if await till.already_recorded(session, nonce):
+            return [session.reply("till-already-recorded")]
+    if prefix == team.ACTION_PREFIX and current and conversation.flow == team.FLOW:
+        return await team.on_action(session, rest)
     return [session.reply("button-expired")]
 
 
 async def _on_command(session: Session, command: str) -> list[Reply]:
     if command == "start":
+        payload = session.incoming.args
+        if payload.startswith(staff.INVITE_PREFIX):
+            return await team.accept_invite(session, payload.removeprefix(staff.INVITE_PREFIX))
+        if payload.startswith(CARD_PREFIX) and session.staff is not None:
+            return await till.scan(session, payload.removeprefix(CARD_PREFIX))
         if session.conversation.flow == join.FLOW:
             return [session.reply("join-in-progress"), join.current_question(session)]
         if session.member is not None:
@@ -86,4 +114,17 @@ async def _on_command(session: Session, command: str) -> list[Reply]:
         return member.ask_language(session)
     if command == "help":
         return member.show_help(session)
+    if session.staff is not None and command in team.STAFF_ONLY:
+        return await _on_staff_command(session, command)
     return [session.reply("unknown-command")]
+
+
+async def _on_staff_command(session: Session, command: str) -> list[Reply]:
+    """Commands customers never see; the role was read from the database for this message."""
+    if command == "find":
+        return await till.find(session)
+    if command == "undo":
+        return await till.undo(session)
+    if command == "staff":
+        return await team.show_team(session)
+    return await team.stores_command(session)

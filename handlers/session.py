@@ -8,6 +8,7 @@ from datetime import datetime
 from handlers.types import Incoming, Reply, Shop
 from locales import LANGUAGES, t
 from models.members import ChannelAccount, Conversation, Customer
+from models.staff import StaffMember
 
 MENU = (("menu-card", "menu-points"), ("menu-language", "menu-help"))
 #: The persistent keyboard's labels, in every language, and the command each one stands for.
@@ -28,6 +29,7 @@ class Session:
     member: Customer | None
     language: str
     now: datetime
+    staff: StaffMember | None = None
 
     def say(self, key: str, **args: object) -> str:
         return t(self.language, key, shop=self.shop.name, **args)

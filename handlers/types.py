@@ -89,6 +89,15 @@ class Recipient:
 
 
 @dataclass(frozen=True)
+class CommandMenu:
+    """The command menu the recipient's chat should show from now on (staff get their own).
+    No commands means "back to the default menu"."""
+
+    commands: tuple[str, ...]
+    language: str
+
+
+@dataclass(frozen=True)
 class Reply:
     """One message to send back. ``keyboard`` is a persistent menu of labels (typing one is the
     same as sending it), ``buttons`` are inline buttons under the message. ``edit`` replaces the
@@ -99,6 +108,7 @@ class Reply:
     image: bytes | None = None
     document: Attachment | None = None
     to: Recipient | None = None
+    menu: CommandMenu | None = None
     buttons: tuple[tuple[Button, ...], ...] = ()
     keyboard: tuple[tuple[str, ...], ...] | None = None
     ask_phone: PhoneRequest | None = None
@@ -119,3 +129,5 @@ class Shop:
     default_language: str = "vi"
     zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
     clock: Callable[[], datetime] = _utc_now
+    #: ``(channel, user id)`` of the owners named in the settings.
+    owners: frozenset[tuple[str, str]] = frozenset()

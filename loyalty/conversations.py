@@ -99,3 +99,8 @@ async def end_flow(conversation: Conversation) -> None:
 async def mark_unreachable(channel: str, external_id: str, at: datetime) -> None:
     """The person blocked the bot or the chat is gone: stop writing to them until they return."""
     await ChannelAccount.filter(channel=channel, external_id=external_id).update(unreachable_at=at)
+
+
+async def reachable_accounts(customer_id: int) -> list[ChannelAccount]:
+    """Where a member can be told something: their chat accounts that have not blocked us."""
+    return await ChannelAccount.filter(customer_id=customer_id, unreachable_at__isnull=True)

@@ -32,6 +32,16 @@ def test_every_message_renders_with_its_variables() -> None:
                 tier="Vàng",
                 date="01/12/2026",
                 name="Lan",
+                link="https://t.me/x",
+                role="thu ngân",
+                store="Q1",
+                id="1",
+                amount="85.000 ₫",
+                balance=5,
+                count=4,
+                cashier="Minh",
+                minutes=15,
+                max="5.000.000 ₫",
                 path="/tmp/x.png",
             )
             assert text.strip() and "{" not in text, (language, key)

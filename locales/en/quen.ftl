@@ -103,3 +103,73 @@ setup-no-token =
 console-intro = You are chatting with the bot as a customer. Type a message or a command (/start). Type a number to press a button, /contact <phone number> to share your number, /quit to leave.
 console-card-saved = [card saved to { $path }]
 error-generic = Sorry, something went wrong while handling that message. Please try again in a few minutes.
+
+## Staff and stores
+
+role-owner = owner
+role-manager = manager
+role-cashier = cashier
+command-find = Find a member by phone number
+command-undo = Undo the purchase you just recorded
+command-staff = Staff: invite, list, remove
+command-stores = Stores
+help-staff =
+    At the till: scan the QR code on the customer's card with your phone camera, then type the bill amount.
+    /find 0901234567 — find a member by phone number
+    /undo — undo the purchase you just recorded (within a few minutes)
+staff-title = 👥 Active staff:
+staff-all-stores = all stores
+staff-line = • { $name } — { $role } — { $store }
+staff-remove-button = ✖ Remove { $name }
+staff-invite-button = ➕ Invite a { $role } ({ $store })
+staff-invite-link =
+    Send this link to the new { $role } (it works once and expires on { $date }):
+    { $link }
+staff-removed = { $name } is no longer staff. Their access ended now.
+staff-you-were-removed = Your staff access at { $shop } has ended. Your member card works as before.
+staff-welcome = Welcome to the { $shop } team as { $role }! Send /help to see how to give points at the till.
+staff-error-not-allowed = You are not allowed to do that.
+staff-error-unknown-store = That store doesn't exist.
+staff-error-invite-invalid = That invite link isn't valid. Please ask the owner for a new one.
+staff-error-invite-used = That invite link has already been used. Please ask the owner for a new one.
+staff-error-invite-expired = That invite link has expired. Please ask the owner for a new one.
+staff-error-already-owner = You're already an owner: no invite needed.
+staff-error-unknown-staff = That person is no longer staff.
+staff-error-store-name = Please give the store a name, e.g. /stores add District 1 branch
+stores-title = 🏪 Stores:
+stores-line = { $id }. { $name }
+stores-none = No stores yet. Add one with: /stores add District 1 branch
+stores-added = Store “{ $name }” added.
+
+## At the till
+
+till-member =
+    👤 { $name } — { $tier } tier — { $points ->
+        [one] { $points } point
+       *[other] { $points } points
+    }
+    Type the bill amount (e.g. 85000, 85k or 85.000):
+till-card-unknown = I don't recognise this card (old or invalid). Ask the customer to open /card again and scan it.
+till-find-format = Please give a phone number, e.g. /find 0901234567
+till-find-none = No member uses that phone number.
+till-error-own-account = You can't give points to your own card. Please ask a colleague.
+till-error-amount-format = I couldn't read that amount. Type e.g. 85000, 85k or 85.000.
+till-error-amount-positive = The amount must be more than 0.
+till-error-amount-too-big = That is over the maximum for one bill ({ $max }). Check it or ask the owner.
+till-error-member-gone = This member has left the program.
+till-error-nothing-to-undo = You have no purchase from the last { $minutes } minutes to undo.
+till-confirm = Record { $amount } for { $name }: +{ $points ->
+        [one] { $points } point
+       *[other] { $points } points
+    }. Confirm?
+till-confirm-button = ✅ Confirm
+till-cancel-button = ✖ Cancel
+till-cancelled = Cancelled, nothing recorded.
+till-already-recorded = That purchase is already recorded; it won't be recorded twice.
+till-recorded = ✅ Recorded { $amount } for { $name }: +{ $points } points. New balance: { $balance } points.
+till-undone = ↩️ Undid the { $amount } bill of { $name } and took back { $points } points.
+till-undone-shortfall = The customer had already used { $points } of those points, so only the rest was taken back (balances never go negative).
+notice-earned = ⭐ You earned +{ $points } points for your { $amount } bill at { $shop }. Balance: { $balance } points.
+notice-tier-up = 🎉 Congratulations! You've reached { $tier }.
+notice-undone = ↩️ A { $amount } bill was undone by staff (entered by mistake): { $points } points taken back. Balance: { $balance } points.
+alert-many-purchases = ⚠️ { $name } has { $count } bills today (the latest recorded by { $cashier }). Please have a look.

@@ -94,3 +94,67 @@ setup-no-token =
 console-intro = Bạn đang chat với bot như một khách hàng. Gõ tin nhắn hoặc lệnh (/start). Gõ số để bấm nút, /contact <số điện thoại> để chia sẻ số, /quit để thoát.
 console-card-saved = [thẻ đã lưu tại { $path }]
 error-generic = Xin lỗi, mình gặp trục trặc khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé.
+
+## Nhân viên và cửa hàng
+
+role-owner = chủ quán
+role-manager = quản lý
+role-cashier = thu ngân
+command-find = Tìm thành viên theo số điện thoại
+command-undo = Hủy giao dịch vừa ghi
+command-staff = Nhân viên: mời, xem, xóa
+command-stores = Cửa hàng
+help-staff =
+    Tại quầy: quét mã QR trên thẻ của khách bằng camera điện thoại, rồi nhập số tiền hóa đơn.
+    /find 0901234567 — tìm thành viên theo số điện thoại
+    /undo — hủy giao dịch bạn vừa ghi (trong vài phút)
+staff-title = 👥 Nhân viên đang hoạt động:
+staff-all-stores = mọi cửa hàng
+staff-line = • { $name } — { $role } — { $store }
+staff-remove-button = ✖ Xóa { $name }
+staff-invite-button = ➕ Mời { $role } ({ $store })
+staff-invite-link =
+    Gửi đường link này cho { $role } mới (chỉ dùng được một lần, hết hạn ngày { $date }):
+    { $link }
+staff-removed = Đã xóa quyền nhân viên của { $name }. Quyền truy cập chấm dứt ngay.
+staff-you-were-removed = Quyền nhân viên của bạn tại { $shop } đã kết thúc. Bạn vẫn dùng thẻ thành viên như bình thường.
+staff-welcome = Chào mừng bạn vào đội ngũ { $shop } với vai trò { $role }! Gửi /help để xem cách ghi điểm tại quầy.
+staff-error-not-allowed = Bạn không có quyền làm việc này.
+staff-error-unknown-store = Không tìm thấy cửa hàng này.
+staff-error-invite-invalid = Đường link mời không hợp lệ. Bạn xin chủ quán link mới nhé.
+staff-error-invite-used = Đường link mời này đã được dùng rồi. Bạn xin chủ quán link mới nhé.
+staff-error-invite-expired = Đường link mời này đã hết hạn. Bạn xin chủ quán link mới nhé.
+staff-error-already-owner = Bạn là chủ quán rồi, không cần dùng link mời.
+staff-error-unknown-staff = Người này không còn là nhân viên.
+staff-error-store-name = Vui lòng ghi tên cửa hàng, ví dụ: /stores add Chi nhánh Quận 1
+stores-title = 🏪 Cửa hàng:
+stores-line = { $id }. { $name }
+stores-none = Chưa có cửa hàng nào. Thêm bằng: /stores add Chi nhánh Quận 1
+stores-added = Đã thêm cửa hàng «{ $name }».
+
+## Tại quầy
+
+till-member =
+    👤 { $name } — hạng { $tier } — { $points } điểm
+    Nhập số tiền hóa đơn (ví dụ 85000, 85k hoặc 85.000):
+till-card-unknown = Không nhận ra thẻ này (thẻ cũ hoặc không hợp lệ). Nhờ khách mở lại thẻ bằng /card rồi quét lại.
+till-find-format = Vui lòng ghi số điện thoại, ví dụ: /find 0901234567
+till-find-none = Không có thành viên nào dùng số điện thoại này.
+till-error-own-account = Bạn không thể tự tích điểm cho thẻ của chính mình. Nhờ đồng nghiệp ghi giúp nhé.
+till-error-amount-format = Mình chưa hiểu số tiền này. Nhập ví dụ 85000, 85k hoặc 85.000.
+till-error-amount-positive = Số tiền phải lớn hơn 0.
+till-error-amount-too-big = Số tiền vượt mức tối đa cho một hóa đơn ({ $max }). Kiểm tra lại hoặc hỏi chủ quán.
+till-error-member-gone = Thành viên này không còn trong chương trình.
+till-error-nothing-to-undo = Không có giao dịch nào của bạn trong { $minutes } phút vừa qua để hủy.
+till-confirm = Ghi { $amount } cho { $name }: +{ $points } điểm. Xác nhận?
+till-confirm-button = ✅ Xác nhận
+till-cancel-button = ✖ Hủy
+till-cancelled = Đã hủy, không ghi gì cả.
+till-already-recorded = Giao dịch này đã được ghi rồi, không ghi lần nữa.
+till-recorded = ✅ Đã ghi { $amount } cho { $name }: +{ $points } điểm. Số dư mới: { $balance } điểm.
+till-undone = ↩️ Đã hủy hóa đơn { $amount } của { $name } và trừ lại { $points } điểm.
+till-undone-shortfall = Khách đã dùng { $points } điểm trong số đó, nên chỉ trừ phần còn lại (số dư không âm).
+notice-earned = ⭐ Bạn vừa nhận +{ $points } điểm cho hóa đơn { $amount } tại { $shop }. Số dư: { $balance } điểm.
+notice-tier-up = 🎉 Chúc mừng! Bạn đã lên hạng { $tier }.
+notice-undone = ↩️ Hóa đơn { $amount } vừa được nhân viên hủy do nhập nhầm: trừ { $points } điểm. Số dư: { $balance } điểm.
+alert-many-purchases = ⚠️ { $name } đã có { $count } hóa đơn hôm nay (lần gần nhất do { $cashier } ghi). Bạn kiểm tra giúp nhé.

@@ -1,0 +1,236 @@
+"""At the till: scan (or find) a member, type the bill, confirm, and both sides are told.
+
+The purchase attempt's nonce is the idempotency key, so a double tap on "Confirm", a resent
+update or a second process handling the same button records one purchase.
+"""
+
+from __future__ import annotations
+
+from handlers.session import Session
+from handlers.types import Button, Recipient, Reply
+from locales import format_vnd, t
+from loyalty import conversations, members, purchases, rules, tiers
+from loyalty.phones import to_e164
+from loyalty.purchases import PurchaseRefused
+from models.members import Customer
+from models.purchases import Purchase
+from models.staff import StaffMember
+
+FLOW = "till"
+ACTION_PREFIX = "t"
+
+
+def _key(session: Session, nonce: str) -> str:
+    return f"till:{session.account.id}:{nonce}"
+
+
+async def _begin(session: Session, member: Customer) -> list[Reply]:
+    assert session.staff is not None
+    own = session.account.customer_id == member.id
+    if own:
+        return [session.reply("till-error-own-account")]
+    progress = await tiers.refresh_tier(member.id, session.now)
+    await conversations.start_flow(session.conversation, FLOW, "amount")
+    await conversations.move_to(session.conversation, "amount", customer=member.id)
+    return [
+        session.reply(
+            "till-member",
+            name=member.display_name or "—",
+            tier=progress.current.name(session.language),
+            points=int(member.points_balance),
+        )
+    ]
+
+
+async def scan(session: Session, token: str) -> list[Reply]:
+    """The cashier's camera opened the member's card link."""
+    member = await members.member_by_card(token)
+    if member is None:
+        return [session.reply("till-card-unknown")]
+    return await _begin(session, member)
+
+
+async def find(session: Session) -> list[Reply]:
+    """``/find 0901234567``: for a member who forgot their phone."""
+    phone = to_e164(session.incoming.args)
+    if phone is None:
+        return [session.reply("till-find-format")]
+    member = await Customer.get_or_none(phone=phone, deleted_at__isnull=True)
+    if member is None:
+        return [session.reply("till-find-none")]
+    return await _begin(session, member)
+
+
+async def on_amount(session: Session) -> list[Reply]:
+    assert session.staff is not None
+    conversation = session.conversation
+    member = await Customer.get_or_none(id=conversation.data.get("customer"))
+    if member is None or conversation.step != "amount":
+        await conversations.end_flow(conversation)
+        return [session.reply("till-card-unknown")]
+    try:
+        amount = purchases.parse_amount(session.incoming.text)
+        await purchases.check_purchase(member, session.staff, amount)
+    except PurchaseRefused as refused:
+        program = await rules.current()
+        return [
+            session.reply(
+                f"till-error-{refused.reason}",
+                max=format_vnd(program.max_purchase_vnd, session.language),
+            )
+        ]
+    program = await rules.current()
+    progress = await tiers.refresh_tier(member.id, session.now)
+    points = rules.points_for(amount, program.earn_vnd_per_point, progress.current.multiplier_pct)
+    await conversations.move_to(conversation, "confirm", amount=amount)
+    nonce = conversation.nonce
+    return [
+        Reply(
+            session.say(
+                "till-confirm",
+                name=member.display_name or "—",
+                amount=format_vnd(amount, session.language),
+                points=points,
+            ),
+            buttons=(
+                (
+                    Button(session.say("till-confirm-button"), f"{ACTION_PREFIX}:{nonce}:ok"),
+                    Button(session.say("till-cancel-button"), f"{ACTION_PREFIX}:{nonce}:no"),
+                ),
+            ),
+        )
+    ]
+
+
+async def already_recorded(session: Session, nonce: str) -> bool:
+    return await Purchase.filter(idempotency_key=_key(session, nonce)).exists()
+
+
+async def on_action(session: Session, parts: list[str]) -> list[Reply]:
+    """``ok`` or ``no`` on the confirmation (nonce and role already checked)."""
+    conversation = session.conversation
+    staff_member = session.staff
+    assert staff_member is not None
+    if parts == ["no"]:
+        await conversations.end_flow(conversation)
+        return [Reply(session.say("till-cancelled"), edit=True)]
+    member = await Customer.get_or_none(id=conversation.data.get("customer"))
+    amount = conversation.data.get("amount")
+    if parts != ["ok"] or conversation.step != "confirm" or member is None or amount is None:
+        return [session.reply("button-expired")]
+    try:
+        recorded = await purchases.award_purchase(
+            member,
+            int(amount),
+            cashier=staff_member,
+            key=_key(session, conversation.nonce),
+            at=session.now,
+            zone=session.shop.zone,
+        )
+    except PurchaseRefused as refused:
+        await conversations.end_flow(conversation)
+        return [session.reply(f"till-error-{refused.reason}", max="")]
+    await conversations.end_flow(conversation)
+    if not recorded.new:
+        return [session.reply("till-already-recorded")]
+    replies = [
+        Reply(
+            session.say(
+                "till-recorded",
+                name=member.display_name or "—",
+                amount=format_vnd(int(amount), session.language),
+                points=recorded.points,
+                balance=recorded.balance,
+            ),
+            edit=True,
+        )
+    ]
+    replies += await _tell_member(session, member, recorded)
+    if recorded.suspicious:
+        replies += await _alert_owners(session, member, recorded.purchases_today)
+    return replies
+
+
+async def _tell_member(
+    session: Session, member: Customer, recorded: purchases.Recorded
+) -> list[Reply]:
+    language = member.language
+    progress = recorded.progress
+    tier_name = progress.current.name(language)
+    lines = [
+        t(
+            language,
+            "notice-earned",
+            points=recorded.points,
+            shop=session.shop.name,
+            amount=format_vnd(int(recorded.purchase.amount_vnd), language),
+            balance=recorded.balance,
+        )
+    ]
+    if recorded.tier_up:
+        lines.append(t(language, "notice-tier-up", tier=tier_name))
+    if progress.next is not None:
+        lines.append(
+            t(
+                language,
+                "points-to-next",
+                points=progress.to_next,
+                tier=progress.next.name(language),
+            )
+        )
+    text = "\n".join(lines)
+    return [
+        Reply(text, to=Recipient(account.channel, account.chat_id, account.external_id))
+        for account in await conversations.reachable_accounts(member.id)
+    ]
+
+
+async def _alert_owners(session: Session, member: Customer, count: int) -> list[Reply]:
+    owners = await StaffMember.filter(role="owner", removed_at__isnull=True).prefetch_related(
+        "account"
+    )
+    return [
+        Reply(
+            t(
+                owner.account.language or session.shop.default_language,
+                "alert-many-purchases",
+                name=member.display_name or "—",
+                count=count,
+                cashier=session.account.display_name or session.account.external_id,
+            ),
+            to=Recipient(owner.account.channel, owner.account.chat_id, owner.account.external_id),
+        )
+        for owner in owners
+    ]
+
+
+async def undo(session: Session) -> list[Reply]:
+    assert session.staff is not None
+    try:
+        undone = await purchases.undo_last(session.staff, session.now)
+    except PurchaseRefused as refused:
+        program = await rules.current()
+        return [session.reply(f"till-error-{refused.reason}", minutes=program.undo_minutes)]
+    member = await Customer.get(id=undone.purchase.customer_id)
+    amount = format_vnd(int(undone.purchase.amount_vnd), session.language)
+    replies = [
+        session.reply(
+            "till-undone", amount=amount, points=undone.taken_back, name=member.display_name or "—"
+        )
+    ]
+    if undone.shortfall:
+        replies.append(session.reply("till-undone-shortfall", points=undone.shortfall))
+    for account in await conversations.reachable_accounts(member.id):
+        replies.append(
+            Reply(
+                t(
+                    member.language,
+                    "notice-undone",
+                    amount=format_vnd(int(undone.purchase.amount_vnd), member.language),
+                    points=undone.taken_back,
+                    balance=undone.balance,
+                ),
+                to=Recipient(account.channel, account.chat_id, account.external_id),
+            )
+        )
+    return replies

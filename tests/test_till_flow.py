@@ -1,0 +1,178 @@
+"""The till conversation through the handlers: owner invites a cashier, cashier records and undoes
+a purchase, the customer is told, limits and roles hold."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from handlers.types import Reply, Shop
+from models.audit import AuditEntry
+from models.members import Customer
+from models.purchases import Purchase
+from models.staff import StaffMember
+from tests.chat import Chat, join
+from tests.conftest import FakeClock
+
+OWNER_ID = "9001"
+
+
+@pytest.fixture
+def till_shop(shop: Shop) -> Shop:
+    return replace(shop, owners=frozenset({("telegram", OWNER_ID)}))
+
+
+def link_payload(reply: Reply) -> str:
+    """The ``start`` payload of the link in an invite message."""
+    return reply.text.split("?start=", 1)[1].split()[0]
+
+
+async def hire(shop: Shop, user_id: str = "9002", role: str = "thu ngân") -> Chat:
+    owner = Chat(shop, user_id=OWNER_ID, name="Chủ quán")
+    await owner.say("/staff")
+    await owner.press(owner.action(f"Mời {role}"))
+    payload = link_payload(owner.last[0])
+    cashier = Chat(shop, user_id=user_id, name="Minh Thu Ngân")
+    replies = await cashier.say(f"/start {payload}")
+    assert "Chào mừng bạn vào đội ngũ" in replies[0].text
+    assert replies[0].menu is not None and "undo" in replies[0].menu.commands
+    return cashier
+
+
+async def card_token(chat: Chat) -> str:
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    replies = await chat.say("/card")
+    link = zxingcpp.read_barcodes(Image.open(io.BytesIO(replies[0].image or b"")))[0].text
+    return link.split("start=", 1)[1]
+
+
+async def test_owner_hires_cashier_who_records_a_purchase(db: str, till_shop: Shop) -> None:
+    customer = await join(Chat(till_shop, user_id="1001", name="Lan"))
+    cashier = await hire(till_shop)
+    replies = await cashier.say(f"/start {await card_token(customer)}")
+    assert "👤 Lan — hạng Thành viên — 0 điểm" in replies[0].text
+    replies = await cashier.say("85k")
+    assert replies[0].text == "Ghi 85.000 ₫ cho Lan: +85 điểm. Xác nhận?"
+    confirm = cashier.action("Xác nhận")
+    replies = await cashier.press(confirm)
+    assert replies[0].text.startswith("✅ Đã ghi 85.000 ₫ cho Lan: +85 điểm")
+    notice = [r for r in replies if r.to is not None]
+    assert len(notice) == 1 and notice[0].to.chat_id == "1001"  # type: ignore[union-attr]
+    assert "+85 điểm cho hóa đơn 85.000 ₫" in notice[0].text
+    assert "Còn 2.915 điểm nữa để lên hạng Bạc" in notice[0].text
+
+    replies = await cashier.press(confirm)  # a double tap
+    assert "đã được ghi rồi" in replies[0].text
+    assert await Purchase.all().count() == 1
+    member = await Customer.get(accounts__external_id="1001")
+    assert member.points_balance == 85
+    actions = await AuditEntry.all().order_by("id").values_list("action", flat=True)
+    assert actions == ["staff.owner", "staff.invite", "staff.join", "purchase.record"]
+
+
+async def test_undo_and_customer_notice(db: str, till_shop: Shop, clock: FakeClock) -> None:
+    customer = await join(Chat(till_shop, user_id="1001", name="Lan"))
+    cashier = await hire(till_shop)
+    await cashier.say("/find 0912001001")
+    await cashier.say("120.000")
+    await cashier.press(cashier.action("Xác nhận"))
+    clock.advance(minutes=3)
+    replies = await cashier.say("/undo")
+    assert "Đã hủy hóa đơn 120.000 ₫ của Lan và trừ lại 120 điểm" in replies[0].text
+    assert any(r.to and "vừa được nhân viên hủy" in r.text for r in replies)
+    assert (await Customer.get(accounts__external_id=customer.user_id)).points_balance == 0
+    replies = await cashier.say("/undo")
+    assert "Không có giao dịch nào" in replies[0].text
+
+
+async def test_bad_amounts_and_own_card_change_nothing(db: str, till_shop: Shop) -> None:
+    customer = await join(Chat(till_shop, user_id="1001", name="Lan"))
+    cashier = await hire(till_shop)
+    await cashier.say(f"/start {await card_token(customer)}")
+    for typed, expected in (
+        ("-5000", "chưa hiểu số tiền"),
+        ("0", "lớn hơn 0"),
+        ("abc", "chưa hiểu số tiền"),
+        ("999999999", "vượt mức tối đa"),
+        ("x" * 5000, "chưa hiểu số tiền"),
+    ):
+        replies = await cashier.say(typed)
+        assert expected in replies[0].text, typed
+    await join(cashier)  # the cashier is also a member
+    replies = await cashier.say(f"/start {await card_token(cashier)}")
+    assert "không thể tự tích điểm" in replies[0].text
+    replies = await cashier.say("/start m_forged-token")
+    assert "Không nhận ra thẻ này" in replies[0].text
+    assert await Purchase.all().count() == 0
+
+
+async def test_customers_never_reach_staff_commands(db: str, till_shop: Shop) -> None:
+    customer = await join(Chat(till_shop, user_id="1001", name="Lan"))
+    for command in ("/find 0912001001", "/undo", "/staff", "/stores add Q1"):
+        replies = await customer.say(command)
+        assert "không biết lệnh" in replies[0].text, command
+    replies = await customer.press("t:abcdef:ok")
+    assert "hết hiệu lực" in replies[0].text
+    replies = await customer.say(f"/start {await card_token(customer)}")  # own card: menu
+    assert replies[0].keyboard is not None
+
+
+async def test_removed_cashier_is_refused_at_once(db: str, till_shop: Shop) -> None:
+    customer = await join(Chat(till_shop, user_id="1001", name="Lan"))
+    cashier = await hire(till_shop)
+    await cashier.say(f"/start {await card_token(customer)}")
+    await cashier.say("50000")
+    pending = cashier.action("Xác nhận")
+    owner = Chat(till_shop, user_id=OWNER_ID)
+    await owner.say("/staff")
+    replies = await owner.press(owner.action("Xóa Minh"))
+    assert "Đã xóa quyền nhân viên" in replies[0].text
+    told = replies[1]
+    assert told.to is not None and told.to.chat_id == cashier.user_id
+    assert told.menu is not None and told.menu.commands == ()
+    replies = await cashier.press(pending)
+    assert "hết hiệu lực" in replies[0].text
+    replies = await cashier.say("/undo")
+    assert "không biết lệnh" in replies[0].text
+    assert await Purchase.all().count() == 0
+
+
+async def test_invite_links_work_once(db: str, till_shop: Shop, clock: FakeClock) -> None:
+    owner = Chat(till_shop, user_id=OWNER_ID)
+    await owner.say("/stores add Chi nhánh Quận 1")
+    replies = await owner.say("/stores")
+    assert "1. Chi nhánh Quận 1" in replies[0].text
+    await owner.say("/staff")
+    await owner.press(owner.action("Mời quản lý (Chi nhánh Quận 1)"))
+    payload = link_payload(owner.last[0])
+    first = await Chat(till_shop, user_id="9100").say(f"/start {payload}")
+    assert "quản lý" in first[0].text
+    second = await Chat(till_shop, user_id="9101").say(f"/start {payload}")
+    assert "đã được dùng rồi" in second[0].text
+    await owner.say("/staff")
+    await owner.press(owner.action("Mời thu ngân (Chi nhánh Quận 1)"))
+    late = link_payload(owner.last[0])
+    clock.advance(hours=25)
+    replies = await Chat(till_shop, user_id="9102").say(f"/start {late}")
+    assert "hết hạn" in replies[0].text
+    manager = await StaffMember.get(role="manager")
+    assert manager.store_id is not None
+    assert await StaffMember.filter(removed_at__isnull=True).count() == 2
+
+
+async def test_many_purchases_in_a_day_alert_the_owner(db: str, till_shop: Shop) -> None:
+    await Chat(till_shop, user_id=OWNER_ID).say("/help")  # the owner has a chat with the bot
+    customer = await join(Chat(till_shop, user_id="1001", name="Lan"))
+    cashier = await hire(till_shop)
+    token = await card_token(customer)
+    for _ in range(4):
+        await cashier.say(f"/start {token}")
+        await cashier.say("30000")
+        replies = await cashier.press(cashier.action("Xác nhận"))
+    alerts = [r for r in replies if r.to is not None and r.to.chat_id == OWNER_ID]
+    assert len(alerts) == 1 and "Lan đã có 4 hóa đơn hôm nay" in alerts[0].text
