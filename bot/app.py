@@ -41,6 +41,7 @@ def shop_for(
         default_language=settings.default_language,
         zone=settings.zone,
         clock=clock,
+        owners=frozenset(("telegram", str(owner)) for owner in settings.owner_telegram_ids),
     )
 
 

@@ -1,0 +1,104 @@
+"""The till through the real application and the fake Bot API: invite, scan, record, notice,
+undo, removal, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+
+import pytest_asyncio
+import zxingcpp
+from PIL import Image
+
+from bot.app import QuenApp
+from bot.settings import TelegramMode
+from models.members import Customer
+from models.purchases import Purchase
+from tests.fakes.telegram import Call, FakeTelegram, TgUser
+from tests.test_e2e_telegram import LAN, buttons, sent, settings_for
+
+OWNER = TgUser(7_000_000_001, "Hùng", "Chủ", language_code="vi")
+CASHIER = TgUser(7_000_000_002, "Minh", language_code="vi")
+
+
+@pytest_asyncio.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    server = FakeTelegram(bot_username="QuenTestBot")
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest_asyncio.fixture
+async def quen(db: str, fake: FakeTelegram) -> AsyncIterator[QuenApp]:
+    settings = settings_for(fake, db, TelegramMode.POLLING).model_copy(
+        update={"owner_telegram_ids": [OWNER.id]}
+    )
+    app = QuenApp(settings)
+    await app.start()
+    yield app
+    await app.stop()
+
+
+async def join_lan(fake: FakeTelegram) -> str:
+    """Lan joins (join only, no phone, no birthday); returns her card's start payload."""
+    fake.push_text(LAN, "/start")
+    fake.push_callback(
+        LAN, buttons(await sent(fake, LAN, "sendMessage", "Chào mừng"))["Tiếng Việt"]
+    )
+    consent = await sent(fake, LAN, "sendMessage", "tối đa 2 tin mỗi tuần")
+    fake.push_callback(LAN, buttons(consent)["Chỉ tham gia"])
+    await sent(fake, LAN, "sendMessage", "Chia sẻ số điện thoại")
+    fake.push_text(LAN, "Bỏ qua")
+    fake.push_text(LAN, "Bỏ qua")
+    card = await sent(fake, LAN, "sendPhoto", "Thẻ thành viên")
+    link = zxingcpp.read_barcodes(Image.open(io.BytesIO(card.files["photo"])))[0].text
+    return link.split("?start=", 1)[1]
+
+
+def chat_menu(fake: FakeTelegram, user: TgUser) -> list[str]:
+    return [c["command"] for c in fake.commands(scope={"type": "chat", "chat_id": user.id})]
+
+
+async def test_till_day(quen: QuenApp, fake: FakeTelegram) -> None:
+    card = await join_lan(fake)
+
+    fake.push_text(OWNER, "/staff")
+    team = await sent(fake, OWNER, "sendMessage", "Nhân viên đang hoạt động")
+    assert "staff" in chat_menu(fake, OWNER)
+    fake.push_callback(OWNER, buttons(team)["➕ Mời thu ngân (mọi cửa hàng)"])
+    invite = await sent(fake, OWNER, "sendMessage", "chỉ dùng được một lần")
+    payload = (invite.text or "").split("?start=", 1)[1].split()[0]
+
+    fake.push_text(CASHIER, f"/start {payload}")
+    await sent(fake, CASHIER, "sendMessage", "Chào mừng bạn vào đội ngũ")
+    assert chat_menu(fake, CASHIER)[:2] == ["find", "undo"]
+
+    fake.push_text(CASHIER, f"/start {card}")  # the camera opened Lan's card link
+    await sent(fake, CASHIER, "sendMessage", "👤 Lan Nguyễn")
+    fake.push_text(CASHIER, "85.000")
+    confirm = await sent(fake, CASHIER, "sendMessage", "Xác nhận?")
+    fake.push_callback(CASHIER, buttons(confirm)["✅ Xác nhận"])
+    fake.push_callback(CASHIER, buttons(confirm)["✅ Xác nhận"])  # double tap
+    await sent(fake, CASHIER, "editMessageText", "Đã ghi 85.000 ₫")
+    notice = await sent(fake, LAN, "sendMessage", "+85 điểm cho hóa đơn 85.000 ₫")
+    assert "Số dư: 85 điểm" in (notice.text or "")
+    await sent(fake, CASHIER, "sendMessage", "đã được ghi rồi")
+    assert await Purchase.all().count() == 1
+
+    fake.push_text(CASHIER, "/undo")
+    await sent(fake, CASHIER, "sendMessage", "trừ lại 85 điểm")
+    await sent(fake, LAN, "sendMessage", "vừa được nhân viên hủy")
+    assert (await Customer.get()).points_balance == 0
+
+    fake.push_text(OWNER, "/staff")
+
+    def newest_team(call: Call) -> bool:
+        return call.method == "sendMessage" and "Minh" in (call.text or "") and call is not team
+
+    team_now = await fake.wait_for(newest_team)
+    fake.push_callback(OWNER, buttons(team_now)["✖ Xóa Minh"])
+    await sent(fake, CASHIER, "sendMessage", "Quyền nhân viên của bạn")
+    assert chat_menu(fake, CASHIER) == []
+    fake.push_text(CASHIER, "/undo")
+    await sent(fake, CASHIER, "sendMessage", "không biết lệnh")
