@@ -27,18 +27,25 @@ async def _migrate(settings: Settings) -> None:
     print(f"database is up to date: {settings.database_url.split('@')[-1]}")
 
 
-async def _chat(settings: Settings, user: str) -> None:
+async def _chat(settings: Settings, user: str | None, role: str) -> None:
+    from dataclasses import replace
+
     from bot.app import shop_for
-    from bot.console import run_console
+    from bot.console import CHANNEL, appoint_console_cashier, run_console
     from loyalty.tiers import ensure_default_tiers
     from models.db import close_database, open_database
 
+    who = user or f"console-{role}"
     await open_database(settings.database_url)
     try:
         await ensure_default_tiers()
         shop = shop_for(settings, settings.bot_username)
+        if role == "owner":
+            shop = replace(shop, owners=shop.owners | {(CHANNEL, who)})
+        elif role == "cashier":
+            await appoint_console_cashier(who)
         folder = (settings.sqlite_path() or Path("data/x")).parent / "cards"
-        await run_console(shop, user, folder, settings.default_language)
+        await run_console(shop, who, folder, settings.default_language, role)
     finally:
         await close_database()
 
@@ -50,8 +57,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="start the bot: migrate, HTTP server, scheduler, Telegram")
     commands.add_parser("migrate", help="bring the database schema up to date")
-    chat = commands.add_parser("chat", help="talk to the bot in this terminal, as a customer")
-    chat.add_argument("--user", default="console-1", help="who you are (default: console-1)")
+    chat = commands.add_parser(
+        "chat", help="talk to the bot in this terminal, as a customer, a cashier or the owner"
+    )
+    chat.add_argument(
+        "--as",
+        dest="role",
+        choices=("customer", "cashier", "owner"),
+        default="customer",
+        help="play this side of the till (default: customer)",
+    )
+    chat.add_argument("--user", help="who you are (default: console-<role>)")
     return parser
 
 
@@ -66,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         asyncio.run(_migrate(settings))
     elif args.command == "chat":
-        asyncio.run(_chat(settings, args.user))
+        asyncio.run(_chat(settings, args.user, args.role))
     else:
         from bot.app import serve
 

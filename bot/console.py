@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from handlers.router import handle
 from handlers.types import Contact, Incoming, Reply, Shop
 from locales import t
+from loyalty import staff
+from loyalty.conversations import Caller, account_for
 
 CHANNEL = "console"
 
@@ -49,6 +52,9 @@ class ConsoleChat:
         self.actions = []
         lines: list[str] = []
         for reply in replies:
+            if reply.to is not None:  # someone else's chat: shown here, as that is all we have
+                lines.append(f"  (→ {reply.to.channel}:{reply.to.user_id}) {reply.text}")
+                continue
             lines.append(reply.text)
             if reply.image is not None:
                 self.cards += 1
@@ -73,10 +79,19 @@ class ConsoleChat:
         return self.render(await handle(self.incoming(line), self.shop))
 
 
-async def run_console(shop: Shop, user: str, card_dir: Path, language: str) -> None:
+async def appoint_console_cashier(user: str) -> None:
+    """``quen chat --as cashier``: the terminal's account becomes a cashier (audited), so an owner
+    can rehearse the till on the machine that runs the bot."""
+    now = datetime.now(UTC)
+    account = await account_for(Caller(CHANNEL, user, user, display_name=user), now)
+    if await staff.role_of(account) is None:
+        await staff.appoint(account, staff.CASHIER, reason="console")
+
+
+async def run_console(shop: Shop, user: str, card_dir: Path, language: str, role: str) -> None:
     """Read lines from stdin until ``/quit`` or end of input."""
     chat = ConsoleChat(shop, user, card_dir, language)
-    print(t(language, "console-intro"), flush=True)
+    print(t(language, "console-intro", role=t(language, f"role-{role}")), flush=True)
     while True:
         line = await asyncio.to_thread(sys.stdin.readline)
         if not line or line.strip() == "/quit":

@@ -52,6 +52,13 @@ async def ensure_owner(account: ChannelAccount, at: datetime) -> tuple[StaffMemb
     return owner, True
 
 
+async def appoint(account: ChannelAccount, role: str, *, reason: str) -> StaffMember:
+    """Give a role without an invite (only for local tools such as ``quen chat --as``)."""
+    member = await StaffMember.create(account_id=account.id, role=role)
+    await audit.record(account.id, "staff.appoint", role, reason=reason)
+    return member
+
+
 async def create_invite(by: StaffMember, role: str, store_id: int | None, at: datetime) -> str:
     """A one-time link token for ``role``; only the hash is stored. Raises ``StaffError``."""
     if role not in MANAGES[by.role]:

@@ -52,6 +52,7 @@ def test_migrate_creates_and_then_upgrades_nothing(tmp_path: Path) -> None:
 def test_chat_in_the_terminal_joins_and_saves_the_card(tmp_path: Path) -> None:
     script = "/start\n1\n2\n/contact 0912345678\n22/11\n/points\n/quit\n"
     result = quen("chat", cwd=tmp_path, stdin=script, QUEN_SHOP_NAME="Quán Test")
+    assert "vai trò khách hàng" in result.stdout
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "[1] Tiếng Việt" in out and "[2] Chỉ tham gia" in out
@@ -60,3 +61,11 @@ def test_chat_in_the_terminal_joins_and_saves_the_card(tmp_path: Path) -> None:
     assert "⭐ Điểm hiện có: 0 điểm" in out
     cards = list((tmp_path / "data" / "cards").glob("*.png"))
     assert len(cards) == 1 and cards[0].stat().st_size > 1000
+
+    till = quen("chat", "--as", "cashier", cwd=tmp_path, stdin="/find 0912345678\n85k\n1\n")
+    assert till.returncode == 0, till.stderr
+    assert "vai trò thu ngân" in till.stdout
+    assert "✅ Đã ghi 85.000 ₫ cho console-customer: +85 điểm" in till.stdout
+    assert "(→ console:console-customer) ⭐ Bạn vừa nhận +85 điểm" in till.stdout
+    owner = quen("chat", "--as", "owner", cwd=tmp_path, stdin="/staff\n")
+    assert "• console-cashier — thu ngân" in owner.stdout

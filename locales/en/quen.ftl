@@ -100,13 +100,14 @@ setup-no-token =
     QUEN_TELEGRAM_TOKEN is not set, so the bot is not connected to Telegram (the HTTP server and scheduler are running).
     To get a token: open Telegram, chat with @BotFather, send /newbot, pick a name, then put the token in QUEN_TELEGRAM_TOKEN and run `quen run` again.
     To try the bot now without Telegram: run `quen chat`.
-console-intro = You are chatting with the bot as a customer. Type a message or a command (/start). Type a number to press a button, /contact <phone number> to share your number, /quit to leave.
+console-intro = You are chatting with the bot as a { $role }. Type a message or a command (/start). Type a number to press a button, /contact <phone number> to share your number, /quit to leave.
 console-card-saved = [card saved to { $path }]
 error-generic = Sorry, something went wrong while handling that message. Please try again in a few minutes.
 
 ## Staff and stores
 
 role-owner = owner
+role-customer = customer
 role-manager = manager
 role-cashier = cashier
 command-find = Find a member by phone number

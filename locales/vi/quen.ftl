@@ -91,13 +91,14 @@ setup-no-token =
     Chưa có QUEN_TELEGRAM_TOKEN nên bot chưa kết nối Telegram (máy chủ HTTP và lịch chạy vẫn hoạt động).
     Để lấy token: mở Telegram, chat với @BotFather, gửi /newbot, đặt tên, rồi chép token vào biến QUEN_TELEGRAM_TOKEN và chạy lại `quen run`.
     Muốn thử ngay không cần Telegram: chạy `quen chat`.
-console-intro = Bạn đang chat với bot như một khách hàng. Gõ tin nhắn hoặc lệnh (/start). Gõ số để bấm nút, /contact <số điện thoại> để chia sẻ số, /quit để thoát.
+console-intro = Bạn đang chat với bot với vai trò { $role }. Gõ tin nhắn hoặc lệnh (/start). Gõ số để bấm nút, /contact <số điện thoại> để chia sẻ số, /quit để thoát.
 console-card-saved = [thẻ đã lưu tại { $path }]
 error-generic = Xin lỗi, mình gặp trục trặc khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé.
 
 ## Nhân viên và cửa hàng
 
 role-owner = chủ quán
+role-customer = khách hàng
 role-manager = quản lý
 role-cashier = thu ngân
 command-find = Tìm thành viên theo số điện thoại
