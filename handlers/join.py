@@ -11,7 +11,7 @@ from handlers.member import card_reply
 from handlers.session import Session, is_skip
 from handlers.types import Button, PhoneRequest, Reply
 from locales import LANGUAGE_NAMES, LANGUAGES
-from loyalty import conversations, members
+from loyalty import conversations, members, referrals
 from loyalty.birthdays import BadBirthday, parse_birthday
 from loyalty.phones import to_e164
 
@@ -19,8 +19,11 @@ FLOW = "join"
 ACTION_PREFIX = "j"
 
 
-async def begin(session: Session) -> list[Reply]:
+async def begin(session: Session, referral: str | None = None) -> list[Reply]:
+    """Start joining; ``referral`` is the code from a friend's invite link, if they used one."""
     nonce = await conversations.start_flow(session.conversation, FLOW, "language")
+    if referral:
+        await conversations.move_to(session.conversation, "language", referral=referral[:16])
     return [_ask_language(session, nonce)]
 
 
@@ -88,6 +91,9 @@ async def on_action(session: Session, parts: list[str]) -> list[Reply]:
         session.member = await members.join(
             session.account, language=session.language, marketing=marketing
         )
+        code = session.conversation.data.get("referral")
+        if code:
+            await referrals.link_new_member(session.member, str(code))
         await conversations.move_to(session.conversation, "phone")
         chosen = "join-consent-offers" if marketing else "join-consent-basic"
         return [Reply(f"✅ {session.say(chosen)}", edit=True), _ask_phone(session)]

@@ -7,7 +7,7 @@ from datetime import timedelta
 from handlers.session import Session
 from handlers.types import Button, Reply
 from locales import LANGUAGE_NAMES, LANGUAGES, format_date
-from loyalty import conversations, ledger, members, tiers
+from loyalty import conversations, ledger, members, referrals, rules, tiers
 from loyalty.cards import render_card
 from models.members import Customer
 
@@ -68,6 +68,23 @@ async def show_points(session: Session) -> list[Reply]:
             )
         )
     return [Reply("\n".join(lines), keyboard=session.menu())]
+
+
+async def show_invite(session: Session) -> list[Reply]:
+    """``/invite``: the member's personal link; the friend's first purchase rewards both."""
+    if session.member is None:
+        return [session.reply("not-a-member")]
+    code = await referrals.code_of(session.member)
+    program = await rules.current()
+    link = f"https://t.me/{session.shop.bot_username}?start={referrals.REF_PREFIX}{code}"
+    return [
+        session.reply(
+            "invite-link",
+            link=link,
+            points=program.referral_points_referrer,
+            friend_points=program.referral_points_friend,
+        )
+    ]
 
 
 def ask_language(session: Session) -> list[Reply]:

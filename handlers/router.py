@@ -14,12 +14,12 @@ from handlers import join, member, team, till
 from handlers.session import Session, command_for_label
 from handlers.types import Incoming, Reply, Shop
 from locales import supported
-from loyalty import conversations, staff
+from loyalty import conversations, referrals, staff
 from loyalty.members import CARD_PREFIX
 
 log = logging.getLogger(__name__)
 
-CUSTOMER_COMMANDS = ("start", "card", "points", "language", "help")
+CUSTOMER_COMMANDS = ("start", "card", "points", "invite", "language", "help")
 
 
 async def handle(incoming: Incoming, shop: Shop) -> list[Reply]:
@@ -102,7 +102,11 @@ async def _on_command(session: Session, command: str) -> list[Reply]:
         if session.conversation.flow == join.FLOW:
             return [session.reply("join-in-progress"), join.current_question(session)]
         if session.member is not None:
+            if payload.startswith(referrals.REF_PREFIX):
+                return [session.reply("invite-already-member"), *member.greet_member(session)]
             return member.greet_member(session)
+        if payload.startswith(referrals.REF_PREFIX):
+            return await join.begin(session, payload.removeprefix(referrals.REF_PREFIX))
         return await join.begin(session)
     if command == "skip" and session.conversation.flow == join.FLOW:
         return await join.on_message(session)
@@ -110,6 +114,8 @@ async def _on_command(session: Session, command: str) -> list[Reply]:
         return await member.show_card(session)
     if command == "points":
         return await member.show_points(session)
+    if command == "invite":
+        return await member.show_invite(session)
     if command == "language":
         return member.ask_language(session)
     if command == "help":

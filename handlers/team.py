@@ -15,7 +15,6 @@ from models.staff import Store
 
 FLOW = "staff"
 ACTION_PREFIX = "s"
-CUSTOMER_COMMANDS = ("start", "card", "points", "language", "help")
 ROLE_COMMANDS = {
     CASHIER: ("find", "undo", "card", "points", "language", "help"),
     MANAGER: ("find", "undo", "staff", "card", "points", "language", "help"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from handlers.session import Session
 from handlers.types import Button, Recipient, Reply
 from locales import format_vnd, t
-from loyalty import conversations, members, purchases, rules, tiers
+from loyalty import conversations, members, purchases, referrals, rules, tiers
 from loyalty.phones import to_e164
 from loyalty.purchases import PurchaseRefused
 from models.members import Customer
@@ -148,7 +148,23 @@ async def on_action(session: Session, parts: list[str]) -> list[Reply]:
     replies += await _tell_member(session, member, recorded)
     if recorded.suspicious:
         replies += await _alert_owners(session, member, recorded.purchases_today)
+    if recorded.referral is not None and recorded.referral.referrer_id is not None:
+        replies += await _thank_referrer(member, recorded.referral)
     return replies
+
+
+async def _thank_referrer(friend: Customer, reward: referrals.Reward) -> list[Reply]:
+    referrer = await Customer.get(id=reward.referrer_id)
+    text = t(
+        referrer.language,
+        "notice-referral-referrer",
+        points=reward.referrer_points,
+        name=friend.display_name or "—",
+    )
+    return [
+        Reply(text, to=Recipient(account.channel, account.chat_id, account.external_id))
+        for account in await conversations.reachable_accounts(referrer.id)
+    ]
 
 
 async def _tell_member(
@@ -167,6 +183,8 @@ async def _tell_member(
             balance=recorded.balance,
         )
     ]
+    if recorded.referral is not None and recorded.referral.friend_points:
+        lines.append(t(language, "notice-referral-friend", points=recorded.referral.friend_points))
     if recorded.tier_up:
         lines.append(t(language, "notice-tier-up", tier=tier_name))
     if progress.next is not None:

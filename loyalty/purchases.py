@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from loyalty import audit, ledger, rules, tiers
+from loyalty import audit, ledger, referrals, rules, tiers
 from models.ledger import LedgerEntry
 from models.members import ChannelAccount, Customer
 from models.purchases import Purchase
-from models.staff import StaffMember
+from models.staff import ProgramRules, StaffMember
 
 _AMOUNT = re.compile(
     r"^\s*(?P<number>\d{1,3}(?:[.,\s]\d{3})+|\d+)\s*(?P<unit>k|K|nghìn|ngàn)?\s*(?:đ|₫|vnd|VND|vnđ|VNĐ)?\s*$"
@@ -59,6 +59,7 @@ class Recorded:
     progress: tiers.TierProgress
     purchases_today: int
     alert_over: int
+    referral: referrals.Reward | None = None
 
     @property
     def tier_up(self) -> bool:
@@ -99,8 +100,8 @@ async def award_purchase(
     program = await rules.current()
     before = await tiers.refresh_tier(customer.id, at)
     points = rules.points_for(amount, program.earn_vnd_per_point, before.current.multiplier_pct)
-    purchase, new = await _write_once(
-        customer, amount, points, cashier, key, at, program.points_lifetime_days, items or []
+    purchase, new, reward = await _write_once(
+        customer, amount, points, cashier, key, at, program, items or []
     )
     progress = await tiers.refresh_tier(customer.id, at)
     local_midnight = at.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -126,6 +127,7 @@ async def award_purchase(
         progress=progress,
         purchases_today=today,
         alert_over=program.daily_purchases_alert,
+        referral=reward,
     )
 
 
@@ -136,12 +138,12 @@ async def _write_once(
     cashier: StaffMember,
     key: str,
     at: datetime,
-    lifetime_days: int,
+    program: ProgramRules,
     items: list[str],
-) -> tuple[Purchase, bool]:
+) -> tuple[Purchase, bool, referrals.Reward | None]:
     existing = await Purchase.get_or_none(idempotency_key=key)
     if existing is not None:
-        return existing, False
+        return existing, False, None
     try:
         async with in_transaction():
             entry = None
@@ -152,7 +154,7 @@ async def _write_once(
                     at=at,
                     key=f"purchase:{key}",
                     note=f"{amount} VND",
-                    lifetime=timedelta(days=lifetime_days),
+                    lifetime=timedelta(days=program.points_lifetime_days),
                 )
             purchase = await Purchase.create(
                 customer_id=customer.id,
@@ -165,12 +167,13 @@ async def _write_once(
                 earn_entry=entry,
                 created_at=at,
             )
-        return purchase, True
+            reward = await referrals.reward_first_purchase(customer.id, at, program)
+        return purchase, True, reward
     except IntegrityError:
         existing = await Purchase.get_or_none(idempotency_key=key)
         if existing is None:
             raise
-        return existing, False
+        return existing, False, None
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,12 @@ class Customer(Model):
     marketing_consent = fields.BooleanField(default=False)
     joined_at = fields.DatetimeField(auto_now_add=True)
     deleted_at = fields.DatetimeField(null=True)
+    referral_code = fields.CharField(max_length=16, null=True, unique=True)
+    referred_by: fields.ForeignKeyNullableRelation[Customer] = fields.ForeignKeyField(
+        "models.Customer", related_name="referrals", null=True, on_delete=fields.SET_NULL
+    )
+    referred_by_id: int | None
+    referral_rewarded_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "customer"

@@ -78,6 +78,8 @@ class ProgramRules(Model):
     max_purchase_vnd = fields.BigIntField(default=5_000_000)
     daily_purchases_alert = fields.IntField(default=3)
     undo_minutes = fields.IntField(default=15)
+    referral_points_referrer = fields.IntField(default=200, db_default=200)
+    referral_points_friend = fields.IntField(default=200, db_default=200)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

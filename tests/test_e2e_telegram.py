@@ -153,6 +153,7 @@ async def test_english_speaker_gets_english_and_menus_are_per_language(
         "start",
         "card",
         "points",
+        "invite",
         "language",
         "help",
     ]

@@ -32,6 +32,7 @@ def test_every_message_renders_with_its_variables() -> None:
                 tier="Vàng",
                 date="01/12/2026",
                 name="Lan",
+                friend_points=3,
                 link="https://t.me/x",
                 role="thu ngân",
                 store="Q1",

@@ -176,3 +176,38 @@ async def test_many_purchases_in_a_day_alert_the_owner(db: str, till_shop: Shop)
         replies = await cashier.press(cashier.action("Xác nhận"))
     alerts = [r for r in replies if r.to is not None and r.to.chat_id == OWNER_ID]
     assert len(alerts) == 1 and "Lan đã có 4 hóa đơn hôm nay" in alerts[0].text
+
+
+async def test_referral_rewards_both_once_on_first_purchase(db: str, till_shop: Shop) -> None:
+    lan = await join(Chat(till_shop, user_id="1001", name="Lan"))
+    replies = await lan.say("/invite")
+    assert "bạn nhận 200 điểm và bạn ấy nhận 200 điểm" in replies[0].text
+    payload = link_payload(replies[0])
+    assert payload.startswith("ref_")
+
+    replies = await lan.say(f"/start {payload}")  # her own link: she is a member already
+    assert "đã là thành viên" in replies[0].text
+    friend = Chat(till_shop, user_id="1002", name="Bình")
+    await friend.say(f"/start {payload}")
+    await friend.press(friend.action("Tiếng Việt"))
+    await friend.press(friend.action("Chỉ tham gia"))
+    await friend.say("Bỏ qua")
+    await friend.say("Bỏ qua")
+
+    cashier = await hire(till_shop)
+    token = await card_token(friend)
+    for amount in ("50000", "20000"):
+        await cashier.say(f"/start {token}")
+        await cashier.say(amount)
+        replies = await cashier.press(cashier.action("Xác nhận"))
+        if amount == "50000":
+            to_lan = [r for r in replies if r.to is not None and r.to.chat_id == "1001"]
+            assert len(to_lan) == 1 and "+200 điểm" in to_lan[0].text
+            to_friend = [r for r in replies if r.to is not None and r.to.chat_id == "1002"]
+            assert "Quà chào mừng từ lời giới thiệu: +200 điểm" in to_friend[0].text
+        else:
+            assert not [r for r in replies if r.to is not None and r.to.chat_id == "1001"]
+    lan_row = await Customer.get(accounts__external_id="1001")
+    friend_row = await Customer.get(accounts__external_id="1002")
+    assert (lan_row.points_balance, friend_row.points_balance) == (200, 50 + 200 + 20)
+    assert friend_row.referred_by_id == lan_row.id

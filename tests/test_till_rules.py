@@ -205,3 +205,31 @@ async def test_who_may_manage_whom(db: str) -> None:
     owner = await make_cashier(role=staff.OWNER, external="903")
     with pytest.raises(staff.StaffError, match="not-allowed"):
         await staff.remove(manager, owner.id, AT)
+
+
+async def test_referral_reward_is_claimed_once_under_concurrency(db: str) -> None:
+    from loyalty import referrals
+
+    lan = await Customer.create(display_name="Lan")
+    friend = await Customer.create(display_name="Bình")
+    code = await referrals.code_of(lan)
+    assert code == await referrals.code_of(lan) and len(code) == 8
+    assert not await referrals.link_new_member(lan, code)  # nobody refers themselves
+    assert not await referrals.link_new_member(friend, "NOPE1234")
+    assert await referrals.link_new_member(friend, code.lower())
+    assert not await referrals.link_new_member(friend, code)  # linked once
+    cashier = await make_cashier()
+    results = await asyncio.gather(
+        *(
+            award_purchase(friend, 30_000, cashier=cashier, key=f"r{i}", at=AT, zone=ZONE)
+            for i in range(10)
+        )
+    )
+    assert sum(r.referral is not None for r in results) == 1
+    assert (await Customer.get(id=lan.id)).points_balance == 200
+    assert (await Customer.get(id=friend.id)).points_balance == 10 * 30 + 200
+    for customer_id in (lan.id, friend.id):
+        assert (
+            await ledger.ledger_sum(customer_id)
+            == (await Customer.get(id=customer_id)).points_balance
+        )

@@ -77,6 +77,7 @@ help-guest =
 help-member =
     /card — member card (the QR code for collecting points)
     /points — points, tier and points about to expire
+    /invite — invite a friend, you both get points
     /language — change language
     /help — help
     You can also use the menu buttons below.
@@ -91,6 +92,7 @@ button-expired = That button is no longer active. Please send the command again 
 command-start = Join or open the menu
 command-card = Member card
 command-points = Points and tier
+command-invite = Invite a friend, both get points
 command-language = Change language
 command-help = Help
 
@@ -174,3 +176,12 @@ notice-earned = ⭐ You earned +{ $points } points for your { $amount } bill at 
 notice-tier-up = 🎉 Congratulations! You've reached { $tier }.
 notice-undone = ↩️ A { $amount } bill was undone by staff (entered by mistake): { $points } points taken back. Balance: { $balance } points.
 alert-many-purchases = ⚠️ { $name } has { $count } bills today (the latest recorded by { $cashier }). Please have a look.
+
+## Referrals
+
+invite-link =
+    💌 Send this link to friends. When one joins and makes a first purchase, you get { $points } points and they get { $friend_points }:
+    { $link }
+invite-already-member = You're already a member, so this invite link doesn't apply to you.
+notice-referral-friend = 🎁 Welcome gift for joining through a friend: +{ $points } points.
+notice-referral-referrer = 🎁 { $name }, the friend you invited, just made a first purchase: +{ $points } points for you. Thank you!

@@ -68,6 +68,7 @@ help-guest =
 help-member =
     /card — thẻ thành viên (mã QR để tích điểm)
     /points — điểm, hạng và điểm sắp hết hạn
+    /invite — mời bạn bè, cả hai cùng nhận điểm
     /language — đổi ngôn ngữ
     /help — trợ giúp
     Bạn cũng có thể dùng các nút menu bên dưới.
@@ -82,6 +83,7 @@ button-expired = Nút này đã hết hiệu lực. Bạn gửi lại lệnh (v�
 command-start = Tham gia hoặc mở menu
 command-card = Thẻ thành viên
 command-points = Điểm và hạng
+command-invite = Mời bạn bè, cả hai cùng nhận điểm
 command-language = Đổi ngôn ngữ
 command-help = Trợ giúp
 
@@ -159,3 +161,12 @@ notice-earned = ⭐ Bạn vừa nhận +{ $points } điểm cho hóa đơn { $am
 notice-tier-up = 🎉 Chúc mừng! Bạn đã lên hạng { $tier }.
 notice-undone = ↩️ Hóa đơn { $amount } vừa được nhân viên hủy do nhập nhầm: trừ { $points } điểm. Số dư: { $balance } điểm.
 alert-many-purchases = ⚠️ { $name } đã có { $count } hóa đơn hôm nay (lần gần nhất do { $cashier } ghi). Bạn kiểm tra giúp nhé.
+
+## Giới thiệu bạn bè
+
+invite-link =
+    💌 Gửi đường link này cho bạn bè. Khi bạn ấy tham gia và mua lần đầu, bạn nhận { $points } điểm và bạn ấy nhận { $friend_points } điểm:
+    { $link }
+invite-already-member = Bạn đã là thành viên rồi, nên link giới thiệu này không áp dụng cho bạn.
+notice-referral-friend = 🎁 Quà chào mừng từ lời giới thiệu: +{ $points } điểm.
+notice-referral-referrer = 🎁 { $name }, người bạn bạn giới thiệu, vừa mua lần đầu: bạn nhận +{ $points } điểm. Cảm ơn bạn!
