@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from handlers import join, member, team, till
+from handlers import join, member, owner, team, till
 from handlers.session import Session, command_for_label
 from handlers.types import Incoming, Reply, Shop
 from locales import supported
@@ -127,6 +127,13 @@ async def _on_command(session: Session, command: str) -> list[Reply]:
 
 async def _on_staff_command(session: Session, command: str) -> list[Reply]:
     """Commands customers never see; the role was read from the database for this message."""
+    is_owner = session.staff is not None and session.staff.role == staff.OWNER
+    if command in team.OWNER_ONLY and not is_owner:
+        return [session.reply("unknown-command")]
+    if command == "settings":
+        return await owner.show_or_change_settings(session)
+    if command == "adjust":
+        return await owner.adjust(session)
     if command == "find":
         return await till.find(session)
     if command == "undo":

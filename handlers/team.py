@@ -18,9 +18,21 @@ ACTION_PREFIX = "s"
 ROLE_COMMANDS = {
     CASHIER: ("find", "undo", "card", "points", "language", "help"),
     MANAGER: ("find", "undo", "staff", "card", "points", "language", "help"),
-    OWNER: ("find", "undo", "staff", "stores", "card", "points", "language", "help"),
+    OWNER: (
+        "find",
+        "undo",
+        "staff",
+        "stores",
+        "settings",
+        "adjust",
+        "card",
+        "points",
+        "language",
+        "help",
+    ),
 }
-STAFF_ONLY = ("find", "undo", "staff", "stores")
+STAFF_ONLY = ("find", "undo", "staff", "stores", "settings", "adjust")
+OWNER_ONLY = ("stores", "settings", "adjust")
 
 
 def menu_for(role: str | None, language: str) -> CommandMenu:

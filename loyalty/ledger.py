@@ -294,3 +294,16 @@ async def ledger_sum(customer_id: int) -> int:
         .values("total")
     )
     return int(row["total"] or 0) if row else 0
+
+
+ADJUST = "adjust"
+
+
+async def adjust(
+    customer_id: int, delta: int, *, at: datetime, reason: str, key: str | None
+) -> LedgerEntry:
+    """An owner's manual correction: a credit in a new lot, or a debit that never goes below zero
+    (``NotEnoughPoints``). Adjustments do not count towards tiers."""
+    if delta > 0:
+        return await earn(customer_id, delta, at=at, key=key, kind=ADJUST, note=reason[:255])
+    return await spend(customer_id, -delta, at=at, key=key, kind=ADJUST, note=reason[:255])

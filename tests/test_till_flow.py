@@ -211,3 +211,55 @@ async def test_referral_rewards_both_once_on_first_purchase(db: str, till_shop: 
     friend_row = await Customer.get(accounts__external_id="1002")
     assert (lan_row.points_balance, friend_row.points_balance) == (200, 50 + 200 + 20)
     assert friend_row.referred_by_id == lan_row.id
+
+
+async def test_owner_changes_rules_from_now_on(db: str, till_shop: Shop) -> None:
+    owner = Chat(till_shop, user_id=OWNER_ID)
+    replies = await owner.say("/settings")
+    assert "1 điểm cho mỗi 1.000 ₫" in replies[0].text
+    assert "Hạng Vàng (gold): từ 10.000 điểm/12 tháng, hệ số 125%" in replies[0].text
+    for bad in (
+        "/settings earn 0",
+        "/settings earn abc",
+        "/settings fly 3",
+        "/settings tier gold 10000 90",
+        "/settings tier member 5 100",
+        "/settings tier gold 3000 125",
+        "/settings expiry 99",
+    ):
+        replies = await owner.say(bad)
+        assert "✅" not in replies[0].text, bad
+    replies = await owner.say("/settings earn 2000")
+    assert replies[0].text.startswith("✅") and "1 điểm cho mỗi 2.000 ₫" in replies[1].text
+    await owner.say("/settings tier gold 8000 130")
+    customer = await join(Chat(till_shop, user_id="1001", name="Lan"))
+    cashier = await hire(till_shop)
+    await cashier.say(f"/start {await card_token(customer)}")
+    replies = await cashier.say("85000")
+    assert "+42 điểm" in replies[0].text  # 85.000 ₫ at one point per 2.000 ₫
+    actions = set(await AuditEntry.all().values_list("action", flat=True))
+    assert {"rules.change", "rules.tier"} <= actions
+    replies = await cashier.say("/settings earn 1")
+    assert "không biết lệnh" in replies[0].text
+
+
+async def test_owner_adjusts_points_never_below_zero(db: str, till_shop: Shop) -> None:
+    await join(Chat(till_shop, user_id="1001", name="Lan"))
+    owner = Chat(till_shop, user_id=OWNER_ID)
+    replies = await owner.say("/adjust 0912001001 +50 quên tích điểm")
+    assert "Đã điều chỉnh +50 điểm cho Lan. Số dư mới: 50 điểm." in replies[0].text
+    replies = await owner.say("/adjust 0912001001 -80 nhầm")
+    assert "Không thể trừ quá" in replies[0].text
+    for bad in (
+        "/adjust",
+        "/adjust 0912001001 50 no-sign",
+        "/adjust 123 +5 x",
+        "/adjust 0912001001 +abc x",
+        "/adjust 0912001001 +0 x",
+    ):
+        replies = await owner.say(bad)
+        assert "Cú pháp" in replies[0].text, bad
+    replies = await owner.say("/adjust 0912001001 -50 trả lại")
+    assert "Số dư mới: 0 điểm" in replies[0].text
+    assert (await Customer.get(accounts__external_id="1001")).points_balance == 0
+    assert await AuditEntry.filter(action="points.adjust").count() == 2

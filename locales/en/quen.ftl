@@ -185,3 +185,35 @@ invite-link =
 invite-already-member = You're already a member, so this invite link doesn't apply to you.
 notice-referral-friend = 🎁 Welcome gift for joining through a friend: +{ $points } points.
 notice-referral-referrer = 🎁 { $name }, the friend you invited, just made a first purchase: +{ $points } points for you. Thank you!
+
+## Program rules (owner)
+
+command-settings = Rules: earn rate, expiry, tiers
+command-adjust = Adjust points by hand
+settings-summary =
+    ⚙️ Current rules:
+    • Earning: 1 point per { $earn } (times the tier multiplier)
+    • Points expire { $months } months after they are earned
+    • Largest bill: { $maxbill }
+    • Alert when one member has more than { $alert } bills a day
+    • Referrals: +{ $referrer } points for the referrer, +{ $friend } for the new member
+settings-tier = • { $tier } ({ $code }): from { $threshold } points in 12 months, multiplier { $multiplier }%
+settings-help =
+    Change a rule (applies from now on):
+    /settings earn 1000 — đồng per point
+    /settings expiry 12 — months before points expire
+    /settings maxbill 5000000 — largest bill
+    /settings alert 3 — bills a day before an alert
+    /settings referral 200 200 — referral points (referrer, new member)
+    /settings tier gold 10000 125 — a tier's threshold and multiplier %
+settings-changed = ✅ Saved. The new rule applies from now on.
+settings-error-unknown = There is no such rule. Send /settings to see them.
+settings-error-format = That value isn't right. Send /settings for examples.
+settings-error-expiry-range = Points must last between 1 and 60 months.
+settings-error-tier-unknown = There is no such tier. Use the codes: member, silver, gold, platinum.
+settings-error-multiplier-range = The multiplier must be between 100% and 500%.
+settings-error-tier-lowest = The lowest tier always starts at 0 points.
+settings-error-tier-clash = Another tier already uses that threshold.
+adjust-format = Usage: /adjust <phone> <+/-points> <reason>, e.g. /adjust 0901234567 +50 forgot to scan yesterday
+adjust-too-much = Can't take more than the current balance ({ $balance } points). Nothing changed.
+adjust-done = ✅ Adjusted { $points } points for { $name }. New balance: { $balance } points.

@@ -170,3 +170,35 @@ invite-link =
 invite-already-member = Bạn đã là thành viên rồi, nên link giới thiệu này không áp dụng cho bạn.
 notice-referral-friend = 🎁 Quà chào mừng từ lời giới thiệu: +{ $points } điểm.
 notice-referral-referrer = 🎁 { $name }, người bạn bạn giới thiệu, vừa mua lần đầu: bạn nhận +{ $points } điểm. Cảm ơn bạn!
+
+## Quy tắc chương trình (chủ quán)
+
+command-settings = Quy tắc: tỷ lệ tích điểm, hạn điểm, hạng
+command-adjust = Điều chỉnh điểm thủ công
+settings-summary =
+    ⚙️ Quy tắc hiện tại:
+    • Tích điểm: 1 điểm cho mỗi { $earn } (nhân hệ số hạng)
+    • Điểm hết hạn sau { $months } tháng kể từ ngày tích
+    • Hóa đơn tối đa: { $maxbill }
+    • Cảnh báo khi một khách có hơn { $alert } hóa đơn/ngày
+    • Giới thiệu bạn bè: người giới thiệu +{ $referrer }, bạn mới +{ $friend } điểm
+settings-tier = • Hạng { $tier } ({ $code }): từ { $threshold } điểm/12 tháng, hệ số { $multiplier }%
+settings-help =
+    Đổi quy tắc (áp dụng từ bây giờ):
+    /settings earn 1000 — số đồng cho 1 điểm
+    /settings expiry 12 — số tháng trước khi điểm hết hạn
+    /settings maxbill 5000000 — hóa đơn tối đa
+    /settings alert 3 — ngưỡng cảnh báo số hóa đơn/ngày
+    /settings referral 200 200 — điểm giới thiệu (người giới thiệu, bạn mới)
+    /settings tier gold 10000 125 — ngưỡng và hệ số % của một hạng
+settings-changed = ✅ Đã lưu. Quy tắc mới áp dụng từ bây giờ.
+settings-error-unknown = Không có quy tắc này. Gửi /settings để xem danh sách.
+settings-error-format = Giá trị chưa đúng. Gửi /settings để xem ví dụ.
+settings-error-expiry-range = Thời hạn điểm phải từ 1 đến 60 tháng.
+settings-error-tier-unknown = Không có hạng này. Dùng mã: member, silver, gold, platinum.
+settings-error-multiplier-range = Hệ số phải từ 100% đến 500%.
+settings-error-tier-lowest = Hạng thấp nhất luôn bắt đầu từ 0 điểm.
+settings-error-tier-clash = Đã có hạng khác dùng ngưỡng điểm này.
+adjust-format = Cú pháp: /adjust <số điện thoại> <+/-điểm> <lý do>, ví dụ: /adjust 0901234567 +50 quên tích điểm hôm qua
+adjust-too-much = Không thể trừ quá số điểm hiện có ({ $balance } điểm). Không có gì thay đổi.
+adjust-done = ✅ Đã điều chỉnh { $points } điểm cho { $name }. Số dư mới: { $balance } điểm.

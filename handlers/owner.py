@@ -1,0 +1,93 @@
+"""The owner's levers in chat: ``/settings`` for the program's rules, ``/adjust`` for corrections.
+
+Both are owner-only, checked against the role read for this very message, and audited.
+"""
+
+from __future__ import annotations
+
+from handlers.session import Session
+from handlers.types import Reply
+from locales import format_vnd
+from loyalty import audit, ledger, rules, tiers
+from loyalty.phones import to_e164
+from models.members import Customer
+
+MAX_ADJUST = 1_000_000
+
+
+async def show_or_change_settings(session: Session) -> list[Reply]:
+    words = session.incoming.args.split()
+    if words:
+        try:
+            await rules.change(session.account.id, words[0].lower(), words[1:])
+        except rules.RuleError as error:
+            return [session.reply(f"settings-error-{error.reason}")]
+        replies = [session.reply("settings-changed")]
+    else:
+        replies = []
+    return [*replies, Reply(await _describe(session))]
+
+
+async def _describe(session: Session) -> str:
+    program = await rules.current()
+    lines = [
+        session.say(
+            "settings-summary",
+            earn=format_vnd(program.earn_vnd_per_point, session.language),
+            months=program.points_lifetime_days * 12 // 365,
+            maxbill=format_vnd(program.max_purchase_vnd, session.language),
+            alert=program.daily_purchases_alert,
+            referrer=program.referral_points_referrer,
+            friend=program.referral_points_friend,
+        )
+    ]
+    for tier in await tiers.current_rules():
+        lines.append(
+            session.say(
+                "settings-tier",
+                code=tier.code,
+                tier=tier.name(session.language),
+                threshold=tier.threshold,
+                multiplier=tier.multiplier_pct,
+            )
+        )
+    lines.append(session.say("settings-help"))
+    return "\n".join(lines)
+
+
+async def adjust(session: Session) -> list[Reply]:
+    """``/adjust <phone> <+/-points> <reason>``."""
+    parts = session.incoming.args.split(maxsplit=2)
+    if len(parts) < 3:
+        return [session.reply("adjust-format")]
+    phone, amount, reason = to_e164(parts[0]), parts[1], parts[2].strip()
+    if phone is None or not amount.lstrip("+-").isdigit() or amount[:1] not in "+-":
+        return [session.reply("adjust-format")]
+    delta = int(amount)
+    if delta == 0 or abs(delta) > MAX_ADJUST:
+        return [session.reply("adjust-format")]
+    member = await Customer.get_or_none(phone=phone, deleted_at__isnull=True)
+    if member is None:
+        return [session.reply("till-find-none")]
+    event = session.incoming.event_id
+    try:
+        entry = await ledger.adjust(
+            member.id,
+            delta,
+            at=session.now,
+            reason=reason,
+            key=f"adjust:{event}" if event else None,
+        )
+    except ledger.NotEnoughPoints as short:
+        return [session.reply("adjust-too-much", balance=short.balance)]
+    await audit.record(
+        session.account.id, "points.adjust", str(member.id), points=delta, reason=reason[:200]
+    )
+    return [
+        session.reply(
+            "adjust-done",
+            name=member.display_name or "—",
+            points=f"{delta:+d}",
+            balance=int(entry.balance_after),
+        )
+    ]
