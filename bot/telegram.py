@@ -88,14 +88,20 @@ def to_incoming(update: Update) -> Incoming | None:
     return Incoming(text=message.text or "", contact=contact, **common)
 
 
+def inline_markup(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.action) for b in row]
+            for row in reply.buttons
+        ]
+    )
+
+
 def to_markup(reply: Reply) -> Markup | None:
     if reply.buttons:
-        return InlineKeyboardMarkup(
-            [
-                [InlineKeyboardButton(b.label, callback_data=b.action) for b in row]
-                for row in reply.buttons
-            ]
-        )
+        return inline_markup(reply)
     if reply.ask_phone is not None:
         return ReplyKeyboardMarkup(
             [
@@ -230,7 +236,12 @@ class TelegramChannel:
         for _ in range(MAX_RETRY_AFTER + 1):
             try:
                 if reply.edit and edit_id is not None:
-                    await bot.edit_message_text(reply.text, chat_id=chat_id, message_id=edit_id)
+                    await bot.edit_message_text(
+                        reply.text,
+                        chat_id=chat_id,
+                        message_id=edit_id,
+                        reply_markup=inline_markup(reply),
+                    )
                 elif reply.document is not None:
                     document = InputFile(
                         reply.document.data, filename=reply.document.filename, attach=True

@@ -8,7 +8,7 @@ from __future__ import annotations
 from handlers.session import Session
 from handlers.types import Reply
 from locales import format_vnd
-from loyalty import audit, ledger, rules, tiers
+from loyalty import audit, ledger, menu, rules, tiers
 from loyalty.phones import to_e164
 from models.members import Customer
 
@@ -53,6 +53,32 @@ async def _describe(session: Session) -> str:
         )
     lines.append(session.say("settings-help"))
     return "\n".join(lines)
+
+
+async def menu_command(session: Session) -> list[Reply]:
+    """``/menu``, ``/menu add <name>``, ``/menu remove <number>``."""
+    args = session.incoming.args
+    verb, _, rest = args.partition(" ")
+    try:
+        if verb.lower() == "add":
+            item = await menu.add_item(session.account.id, rest)
+            replies = [session.reply("menu-added", name=item.name)]
+        elif verb.lower() == "remove" and rest.strip().isdigit():
+            item = await menu.remove_item(session.account.id, int(rest))
+            replies = [session.reply("menu-removed", name=item.name)]
+        elif args:
+            return [session.reply("menu-help")]
+        else:
+            replies = []
+    except menu.MenuError as error:
+        return [session.reply(f"menu-error-{error.reason}", max=menu.MAX_ITEMS)]
+    listed = await menu.items()
+    if not listed:
+        return [*replies, session.reply("menu-empty")]
+    lines = [session.say("menu-title")]
+    lines += [session.say("stores-line", id=str(item.id), name=item.name) for item in listed]
+    lines.append(session.say("menu-help"))
+    return [*replies, Reply("\n".join(lines))]
 
 
 async def adjust(session: Session) -> list[Reply]:

@@ -134,6 +134,8 @@ async def _on_staff_command(session: Session, command: str) -> list[Reply]:
         return await owner.show_or_change_settings(session)
     if command == "adjust":
         return await owner.adjust(session)
+    if command == "menu":
+        return await owner.menu_command(session)
     if command == "find":
         return await till.find(session)
     if command == "undo":

@@ -23,6 +23,7 @@ ROLE_COMMANDS = {
         "undo",
         "staff",
         "stores",
+        "menu",
         "settings",
         "adjust",
         "card",
@@ -31,8 +32,8 @@ ROLE_COMMANDS = {
         "help",
     ),
 }
-STAFF_ONLY = ("find", "undo", "staff", "stores", "settings", "adjust")
-OWNER_ONLY = ("stores", "settings", "adjust")
+STAFF_ONLY = ("find", "undo", "staff", "stores", "menu", "settings", "adjust")
+OWNER_ONLY = ("stores", "menu", "settings", "adjust")
 
 
 def menu_for(role: str | None, language: str) -> CommandMenu:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from handlers.session import Session
 from handlers.types import Button, Recipient, Reply
 from locales import format_vnd, t
-from loyalty import conversations, members, purchases, referrals, rules, tiers
+from loyalty import conversations, members, menu, purchases, referrals, rules, tiers
 from loyalty.phones import to_e164
 from loyalty.purchases import PurchaseRefused
 from models.members import Customer
@@ -82,24 +82,35 @@ async def on_amount(session: Session) -> list[Reply]:
     program = await rules.current()
     progress = await tiers.refresh_tier(member.id, session.now)
     points = rules.points_for(amount, program.earn_vnd_per_point, progress.current.multiplier_pct)
-    await conversations.move_to(conversation, "confirm", amount=amount)
-    nonce = conversation.nonce
-    return [
-        Reply(
-            session.say(
-                "till-confirm",
-                name=member.display_name or "—",
-                amount=format_vnd(amount, session.language),
-                points=points,
-            ),
-            buttons=(
-                (
-                    Button(session.say("till-confirm-button"), f"{ACTION_PREFIX}:{nonce}:ok"),
-                    Button(session.say("till-cancel-button"), f"{ACTION_PREFIX}:{nonce}:no"),
-                ),
-            ),
+    await conversations.move_to(conversation, "confirm", amount=amount, points=points, items=[])
+    return [await _confirmation(session, member, edit=False)]
+
+
+async def _confirmation(session: Session, member: Customer, *, edit: bool) -> Reply:
+    """The question before recording, with the shop's items to tick (ticked ones marked)."""
+    data, nonce = session.conversation.data, session.conversation.nonce
+    ticked = set(data.get("items", []))
+    item_buttons = [
+        Button(
+            f"{'☑' if item.id in ticked else '☐'} {item.name}",
+            f"{ACTION_PREFIX}:{nonce}:item:{item.id}",
         )
+        for item in await menu.items()
     ]
+    rows = [tuple(item_buttons[i : i + 2]) for i in range(0, len(item_buttons), 2)]
+    rows.append(
+        (
+            Button(session.say("till-confirm-button"), f"{ACTION_PREFIX}:{nonce}:ok"),
+            Button(session.say("till-cancel-button"), f"{ACTION_PREFIX}:{nonce}:no"),
+        )
+    )
+    text = session.say(
+        "till-confirm",
+        name=member.display_name or "—",
+        amount=format_vnd(int(data["amount"]), session.language),
+        points=int(data["points"]),
+    )
+    return Reply(text, buttons=tuple(rows), edit=edit)
 
 
 async def already_recorded(session: Session, nonce: str) -> bool:
@@ -116,7 +127,13 @@ async def on_action(session: Session, parts: list[str]) -> list[Reply]:
         return [Reply(session.say("till-cancelled"), edit=True)]
     member = await Customer.get_or_none(id=conversation.data.get("customer"))
     amount = conversation.data.get("amount")
-    if parts != ["ok"] or conversation.step != "confirm" or member is None or amount is None:
+    if conversation.step != "confirm" or member is None or amount is None:
+        return [session.reply("button-expired")]
+    if len(parts) == 2 and parts[0] == "item" and parts[1].isdigit():
+        ticked = set(conversation.data.get("items", [])) ^ {int(parts[1])}
+        await conversations.move_to(conversation, "confirm", items=sorted(ticked))
+        return [await _confirmation(session, member, edit=True)]
+    if parts != ["ok"]:
         return [session.reply("button-expired")]
     try:
         recorded = await purchases.award_purchase(
@@ -126,6 +143,7 @@ async def on_action(session: Session, parts: list[str]) -> list[Reply]:
             key=_key(session, conversation.nonce),
             at=session.now,
             zone=session.shop.zone,
+            items=await menu.names(list(conversation.data.get("items", []))),
         )
     except PurchaseRefused as refused:
         await conversations.end_flow(conversation)

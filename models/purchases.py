@@ -41,3 +41,16 @@ class Purchase(Model):
     class Meta:
         table = "purchase"
         indexes = (("customer_id", "created_at"), ("cashier_id", "created_at"))
+
+
+class MenuItem(Model):
+    """A dish or drink a cashier can tick on a bill (feeds later personalisation). Kept short by
+    the owner with ``/menu``; removing one hides it without touching past purchases."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=64)
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "menu_item"

@@ -263,3 +263,29 @@ async def test_owner_adjusts_points_never_below_zero(db: str, till_shop: Shop) -
     assert "Số dư mới: 0 điểm" in replies[0].text
     assert (await Customer.get(accounts__external_id="1001")).points_balance == 0
     assert await AuditEntry.filter(action="points.adjust").count() == 2
+
+
+async def test_cashier_ticks_items_from_the_owners_list(db: str, till_shop: Shop) -> None:
+    owner = Chat(till_shop, user_id=OWNER_ID)
+    replies = await owner.say("/menu")
+    assert "Chưa có món nào" in replies[0].text
+    for name in ("Cà phê sữa đá", "Bạc xỉu", "Bánh mì"):
+        await owner.say(f"/menu add {name}")
+    replies = await owner.say("/menu remove 3")
+    assert "Đã bỏ «Bánh mì»" in replies[0].text
+    for bad in ("/menu add", "/menu remove 99", "/menu fly"):
+        replies = await owner.say(bad)
+        assert "Đã" not in replies[0].text, bad
+
+    customer = await join(Chat(till_shop, user_id="1001", name="Lan"))
+    cashier = await hire(till_shop)
+    await cashier.say(f"/start {await card_token(customer)}")
+    replies = await cashier.say("59000")
+    labels = [b.label for row in replies[0].buttons for b in row]
+    assert labels == ["☐ Cà phê sữa đá", "☐ Bạc xỉu", "✅ Xác nhận", "✖ Hủy"]
+    replies = await cashier.press(cashier.action("Bạc xỉu"))
+    assert replies[0].edit and "☑ Bạc xỉu" in [b.label for row in replies[0].buttons for b in row]
+    await cashier.press(cashier.action("Cà phê sữa đá"))
+    await cashier.press(cashier.action("Cà phê sữa đá"))  # ticked twice: off again
+    await cashier.press(cashier.action("Xác nhận"))
+    assert (await Purchase.get()).items == ["Bạc xỉu"]

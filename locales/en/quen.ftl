@@ -217,3 +217,15 @@ settings-error-tier-clash = Another tier already uses that threshold.
 adjust-format = Usage: /adjust <phone> <+/-points> <reason>, e.g. /adjust 0901234567 +50 forgot to scan yesterday
 adjust-too-much = Can't take more than the current balance ({ $balance } points). Nothing changed.
 adjust-done = ✅ Adjusted { $points } points for { $name }. New balance: { $balance } points.
+
+## Items (for cashiers to tick)
+
+command-menu = Item list
+menu-title = 🍵 Items (cashiers tick them when recording a bill):
+menu-empty = No items yet. Add one with: /menu add Iced milk coffee
+menu-help = Add: /menu add <name> · Remove: /menu remove <number>
+menu-added = Added “{ $name }”.
+menu-removed = Removed “{ $name }” (past bills keep it).
+menu-error-name = Please give the item a name, e.g. /menu add Bạc xỉu
+menu-error-full = The list already has { $max } items. Remove one first.
+menu-error-unknown = There is no item with that number.

@@ -202,3 +202,15 @@ settings-error-tier-clash = Đã có hạng khác dùng ngưỡng điểm này.
 adjust-format = Cú pháp: /adjust <số điện thoại> <+/-điểm> <lý do>, ví dụ: /adjust 0901234567 +50 quên tích điểm hôm qua
 adjust-too-much = Không thể trừ quá số điểm hiện có ({ $balance } điểm). Không có gì thay đổi.
 adjust-done = ✅ Đã điều chỉnh { $points } điểm cho { $name }. Số dư mới: { $balance } điểm.
+
+## Thực đơn (món để thu ngân đánh dấu)
+
+command-menu = Danh sách món
+menu-title = 🍵 Danh sách món (thu ngân đánh dấu khi ghi hóa đơn):
+menu-empty = Chưa có món nào. Thêm bằng: /menu add Cà phê sữa đá
+menu-help = Thêm: /menu add <tên món> · Bỏ: /menu remove <số>
+menu-added = Đã thêm «{ $name }».
+menu-removed = Đã bỏ «{ $name }» (các hóa đơn cũ giữ nguyên).
+menu-error-name = Vui lòng ghi tên món, ví dụ: /menu add Bạc xỉu
+menu-error-full = Danh sách đã đủ { $max } món. Bỏ bớt một món trước nhé.
+menu-error-unknown = Không có món số này trong danh sách.
