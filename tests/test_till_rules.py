@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from locales import format_number
@@ -233,3 +234,52 @@ async def test_referral_reward_is_claimed_once_under_concurrency(db: str) -> Non
             await ledger.ledger_sum(customer_id)
             == (await Customer.get(id=customer_id)).points_balance
         )
+
+
+till_days = st.lists(
+    st.one_of(
+        st.tuples(st.just("buy"), st.integers(1_000, 3_000_000)),
+        st.tuples(st.just("undo"), st.just(0)),
+        st.tuples(st.just("redeem"), st.integers(1, 4_000)),
+        st.tuples(st.just("wait"), st.integers(1, 200)),
+        st.tuples(st.just("expire"), st.just(0)),
+    ),
+    min_size=1,
+    max_size=20,
+)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(script=till_days)
+async def test_any_till_history_keeps_the_books_straight(
+    db: str, script: list[tuple[str, int]]
+) -> None:
+    from loyalty import tiers
+    from models.ledger import PointsLot
+
+    customer = await Customer.create(display_name="Prop")
+    cashier = await make_cashier(external=f"c{customer.id}")
+    at = AT
+    for step, (op, value) in enumerate(script):
+        if op == "buy":
+            await award_purchase(
+                customer, value, cashier=cashier, key=f"{customer.id}-{step}", at=at, zone=ZONE
+            )
+        elif op == "undo":
+            with contextlib.suppress(PurchaseRefused):
+                await undo_last(cashier, at)
+        elif op == "redeem":
+            with contextlib.suppress(ledger.NotEnoughPoints):
+                await ledger.spend(customer.id, value, at=at)
+        elif op == "wait":
+            at += timedelta(days=value)
+        else:
+            await ledger.expire_due(customer.id, at)
+        cached = (await Customer.get(id=customer.id)).points_balance
+        lots = sum(lot.remaining for lot in await PointsLot.filter(customer_id=customer.id))
+        assert cached == await ledger.ledger_sum(customer.id) == lots >= 0
+        progress = await tiers.refresh_tier(customer.id, at)
+        earned = await tiers.qualifying_points(customer.id, at)
+        assert progress.current == tiers.tier_for(earned, await tiers.current_rules())
