@@ -243,9 +243,7 @@ class TelegramChannel:
                         reply_markup=inline_markup(reply),
                     )
                 elif reply.document is not None:
-                    document = InputFile(
-                        reply.document.data, filename=reply.document.filename, attach=True
-                    )
+                    document = InputFile(reply.document.data, filename=reply.document.filename)
                     await bot.send_document(chat_id, document, caption=reply.text)
                 elif reply.image is not None:
                     await bot.send_photo(

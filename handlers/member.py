@@ -117,4 +117,7 @@ def show_help(session: Session) -> list[Reply]:
 
 def greet_member(session: Session) -> list[Reply]:
     name = session.member.display_name if session.member else ""
-    return [session.with_menu("menu-greeting", name=name or "👋")]
+    replies = [session.with_menu("menu-greeting", name=name or "👋")]
+    if session.member is not None and not session.member.marketing_consent:
+        replies.append(session.reply("offers-hint"))
+    return replies

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from handlers import join, member, owner, team, till
+from handlers import join, member, owner, privacy, team, till
 from handlers.session import Session, command_for_label
 from handlers.types import Incoming, Reply, Shop
 from locales import supported
@@ -19,7 +19,18 @@ from loyalty.members import CARD_PREFIX
 
 log = logging.getLogger(__name__)
 
-CUSTOMER_COMMANDS = ("start", "card", "points", "invite", "language", "help")
+CUSTOMER_COMMANDS = (
+    "start",
+    "card",
+    "points",
+    "history",
+    "invite",
+    "language",
+    "help",
+    "mydata",
+    "stop",
+    "delete",
+)
 
 
 async def handle(incoming: Incoming, shop: Shop) -> list[Reply]:
@@ -89,6 +100,8 @@ async def _on_action(session: Session, action: str) -> list[Reply]:
             return [session.reply("till-already-recorded")]
     if prefix == team.ACTION_PREFIX and current and conversation.flow == team.FLOW:
         return await team.on_action(session, rest)
+    if prefix in privacy.ACTION_PREFIXES:
+        return await privacy.on_action(session, parts)
     return [session.reply("button-expired")]
 
 
@@ -120,6 +133,10 @@ async def _on_command(session: Session, command: str) -> list[Reply]:
         return member.ask_language(session)
     if command == "help":
         return member.show_help(session)
+    if command in privacy.PRIVACY_COMMANDS:
+        return await privacy.on_command(session, command)
+    if command == "settings" and (session.staff is None or session.staff.role != staff.OWNER):
+        return await privacy.on_command(session, "offers")  # a customer's only setting
     if session.staff is not None and command in team.STAFF_ONLY:
         return await _on_staff_command(session, command)
     return [session.reply("unknown-command")]

@@ -15,6 +15,7 @@ class Chat:
     name: str = "Lan Nguyễn"
     language_hint: str | None = "vi"
     channel: str = "telegram"
+    username: str | None = None
     last: list[Reply] = field(default_factory=list)
 
     async def _send(self, **kwargs: object) -> list[Reply]:
@@ -24,6 +25,7 @@ class Chat:
             chat_id=self.user_id,
             language_hint=self.language_hint,
             display_name=self.name,
+            username=self.username,
             **kwargs,  # type: ignore[arg-type]
         )
         self.last = await handle(incoming, self.shop)

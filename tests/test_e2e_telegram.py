@@ -153,9 +153,13 @@ async def test_english_speaker_gets_english_and_menus_are_per_language(
         "start",
         "card",
         "points",
+        "history",
         "invite",
         "language",
         "help",
+        "mydata",
+        "stop",
+        "delete",
     ]
     assert fake.commands(language_code="en")[2]["description"] == "Points and tier"
     assert fake.commands(language_code="vi")[2]["description"] == "Điểm và hạng"

@@ -102,3 +102,30 @@ async def test_till_day(quen: QuenApp, fake: FakeTelegram) -> None:
     assert chat_menu(fake, CASHIER) == []
     fake.push_text(CASHIER, "/undo")
     await sent(fake, CASHIER, "sendMessage", "không biết lệnh")
+
+
+async def test_mydata_and_delete_through_telegram(quen: QuenApp, fake: FakeTelegram) -> None:
+    import json
+
+    from models.members import ChannelAccount
+
+    await join_lan(fake)
+    fake.push_text(LAN, "/mydata")
+    document = await fake.wait_for(
+        lambda c: c.method == "sendDocument" and str(c.chat_id) == str(LAN.id), timeout=15
+    )
+    exported = json.loads(document.files["document"].decode("utf-8"))
+    assert exported["profile"]["name"] == "Lan Nguyễn"
+    assert "token_hash" not in json.dumps(exported)
+
+    fake.push_text(LAN, "/delete")
+    ask = await sent(fake, LAN, "sendMessage", "xóa dữ liệu cá nhân")
+    fake.push_callback(LAN, buttons(ask)["Xóa dữ liệu của tôi"])
+    await sent(fake, LAN, "sendMessage", "Đã xóa dữ liệu cá nhân của bạn")
+    customer = await Customer.get()
+    assert (customer.display_name, customer.phone, customer.deleted_at is not None) == (
+        "",
+        None,
+        True,
+    )
+    assert not await ChannelAccount.filter(external_id=str(LAN.id)).exists()

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from handlers.types import Reply, Shop
+from loyalty import rules
 from models.audit import AuditEntry
 from models.members import Customer
 from models.purchases import Purchase
@@ -239,8 +240,9 @@ async def test_owner_changes_rules_from_now_on(db: str, till_shop: Shop) -> None
     assert "+42 điểm" in replies[0].text  # 85.000 ₫ at one point per 2.000 ₫
     actions = set(await AuditEntry.all().values_list("action", flat=True))
     assert {"rules.change", "rules.tier"} <= actions
-    replies = await cashier.say("/settings earn 1")
-    assert "không biết lệnh" in replies[0].text
+    replies = await cashier.say("/settings earn 1")  # for non-owners /settings is about offers
+    assert "chưa là thành viên" in replies[0].text
+    assert (await rules.current()).earn_vnd_per_point == 2000
 
 
 async def test_owner_adjusts_points_never_below_zero(db: str, till_shop: Shop) -> None:

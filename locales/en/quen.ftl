@@ -78,6 +78,10 @@ help-member =
     /card — member card (the QR code for collecting points)
     /points — points, tier and points about to expire
     /invite — invite a friend, you both get points
+    /history — your points history
+    /mydata — get a file with all the data we keep about you
+    /stop — stop offers (/offers to turn them back on)
+    /delete — delete your personal data
     /language — change language
     /help — help
     You can also use the menu buttons below.
@@ -93,6 +97,11 @@ command-start = Join or open the menu
 command-card = Member card
 command-points = Points and tier
 command-invite = Invite a friend, both get points
+command-history = Points history
+command-mydata = My data
+command-stop = Stop offers
+command-delete = Delete my personal data
+offers-hint = Want to receive offers? Send /offers.
 command-language = Change language
 command-help = Help
 

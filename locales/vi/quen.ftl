@@ -69,6 +69,10 @@ help-member =
     /card — thẻ thành viên (mã QR để tích điểm)
     /points — điểm, hạng và điểm sắp hết hạn
     /invite — mời bạn bè, cả hai cùng nhận điểm
+    /history — lịch sử điểm
+    /mydata — nhận tệp chứa mọi dữ liệu về bạn
+    /stop — ngừng nhận tin ưu đãi (/offers để bật lại)
+    /delete — xóa dữ liệu cá nhân của bạn
     /language — đổi ngôn ngữ
     /help — trợ giúp
     Bạn cũng có thể dùng các nút menu bên dưới.
@@ -84,6 +88,11 @@ command-start = Tham gia hoặc mở menu
 command-card = Thẻ thành viên
 command-points = Điểm và hạng
 command-invite = Mời bạn bè, cả hai cùng nhận điểm
+command-history = Lịch sử điểm
+command-mydata = Dữ liệu của tôi
+command-stop = Ngừng nhận tin ưu đãi
+command-delete = Xóa dữ liệu cá nhân
+offers-hint = Muốn nhận tin ưu đãi? Gửi /offers nhé.
 command-language = Đổi ngôn ngữ
 command-help = Trợ giúp
 
