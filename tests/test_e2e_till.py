@@ -63,15 +63,8 @@ def chat_menu(fake: FakeTelegram, user: TgUser) -> list[str]:
 async def test_till_day(quen: QuenApp, fake: FakeTelegram) -> None:
     card = await join_lan(fake)
 
-    fake.push_text(OWNER, "/staff")
-    team = await sent(fake, OWNER, "sendMessage", "Nhân viên đang hoạt động")
+    await hire_cashier(fake)
     assert "staff" in chat_menu(fake, OWNER)
-    fake.push_callback(OWNER, buttons(team)["➕ Mời thu ngân (mọi cửa hàng)"])
-    invite = await sent(fake, OWNER, "sendMessage", "chỉ dùng được một lần")
-    payload = (invite.text or "").split("?start=", 1)[1].split()[0]
-
-    fake.push_text(CASHIER, f"/start {payload}")
-    await sent(fake, CASHIER, "sendMessage", "Chào mừng bạn vào đội ngũ")
     assert chat_menu(fake, CASHIER)[:2] == ["find", "undo"]
 
     fake.push_text(CASHIER, f"/start {card}")  # the camera opened Lan's card link
@@ -94,7 +87,7 @@ async def test_till_day(quen: QuenApp, fake: FakeTelegram) -> None:
     fake.push_text(OWNER, "/staff")
 
     def newest_team(call: Call) -> bool:
-        return call.method == "sendMessage" and "Minh" in (call.text or "") and call is not team
+        return call.method == "sendMessage" and "• Minh" in (call.text or "")
 
     team_now = await fake.wait_for(newest_team)
     fake.push_callback(OWNER, buttons(team_now)["✖ Xóa Minh"])
@@ -129,3 +122,46 @@ async def test_mydata_and_delete_through_telegram(quen: QuenApp, fake: FakeTeleg
         True,
     )
     assert not await ChannelAccount.filter(external_id=str(LAN.id)).exists()
+
+
+async def hire_cashier(fake: FakeTelegram) -> None:
+    fake.push_text(OWNER, "/staff")
+    team = await sent(fake, OWNER, "sendMessage", "Nhân viên đang hoạt động")
+    fake.push_callback(OWNER, buttons(team)["➕ Mời thu ngân (mọi cửa hàng)"])
+    invite = await sent(fake, OWNER, "sendMessage", "chỉ dùng được một lần")
+    fake.push_text(CASHIER, f"/start {(invite.text or '').split('?start=', 1)[1].split()[0]}")
+    await sent(fake, CASHIER, "sendMessage", "Chào mừng bạn vào đội ngũ")
+
+
+async def test_referral_is_credited_exactly_once(quen: QuenApp, fake: FakeTelegram) -> None:
+    await join_lan(fake)
+    fake.push_text(LAN, "/invite")
+    invite = await sent(fake, LAN, "sendMessage", "Gửi đường link này cho bạn bè")
+    payload = (invite.text or "").split("?start=", 1)[1].split()[0]
+
+    friend = TgUser(5_000_000_009, "Bình", language_code="vi")
+    fake.push_text(friend, f"/start {payload}")
+    welcome = await sent(fake, friend, "sendMessage", "Chào mừng")
+    fake.push_callback(friend, buttons(welcome)["Tiếng Việt"])
+    consent = await sent(fake, friend, "sendMessage", "tối đa 2 tin mỗi tuần")
+    fake.push_callback(friend, buttons(consent)["Chỉ tham gia"])
+    fake.push_text(friend, "Bỏ qua")
+    fake.push_text(friend, "Bỏ qua")
+    card = await sent(fake, friend, "sendPhoto", "Thẻ thành viên")
+    token = zxingcpp.read_barcodes(Image.open(io.BytesIO(card.files["photo"])))[0].text
+    await hire_cashier(fake)
+
+    for amount in ("40000", "60000"):
+        fake.clear_calls()
+        fake.push_text(CASHIER, f"/start {token.split('?start=', 1)[1]}")
+        await sent(fake, CASHIER, "sendMessage", "👤 Bình")
+        fake.push_text(CASHIER, amount)
+        confirm = await sent(fake, CASHIER, "sendMessage", "Xác nhận?")
+        fake.push_callback(CASHIER, buttons(confirm)["✅ Xác nhận"])
+        await sent(fake, friend, "sendMessage", "Bạn vừa nhận")
+        if amount == "40000":
+            await sent(fake, LAN, "sendMessage", "người bạn bạn giới thiệu")
+    assert not [c for c in fake.sent_to(LAN.id) if "giới thiệu" in (c.text or "")]
+    lan = await Customer.get(accounts__external_id=str(LAN.id))
+    binh = await Customer.get(accounts__external_id=str(friend.id))
+    assert (lan.points_balance, binh.points_balance) == (200, 40 + 60 + 200)
