@@ -81,21 +81,7 @@ async def withdraw_marketing(customer: Customer, channel: str, language: str) ->
     so two ``/stop`` at once (or a retried one) record one withdrawal, not two. The record carries
     the join wording version: that is the consent being withdrawn.
     """
-    async with in_transaction():
-        changed = await Customer.filter(
-            id=customer.id, marketing_consent=True, deleted_at__isnull=True
-        ).update(marketing_consent=False)
-        if changed:
-            await _record_consent(
-                customer.id,
-                MARKETING,
-                granted=False,
-                wording_version=CONSENT_WORDING_VERSION,
-                language=language,
-                channel=channel,
-            )
-    customer.marketing_consent = False
-    return bool(changed)
+    return await _switch_marketing(customer, False, CONSENT_WORDING_VERSION, channel, language)
 
 
 async def grant_marketing(customer: Customer, channel: str, language: str) -> bool:
@@ -104,21 +90,28 @@ async def grant_marketing(customer: Customer, channel: str, language: str) -> bo
     It is a new consent, given to the ``/offers`` wording, so it records ``OFFERS_WORDING_VERSION``
     and the language it was shown in; the old withdrawal stays in the history.
     """
+    return await _switch_marketing(customer, True, OFFERS_WORDING_VERSION, channel, language)
+
+
+async def _switch_marketing(
+    customer: Customer, granted: bool, wording_version: str, channel: str, language: str
+) -> bool:
+    """Flip the flag with a conditional UPDATE and write the evidence in the same transaction."""
     async with in_transaction():
         changed = await Customer.filter(
-            id=customer.id, marketing_consent=False, deleted_at__isnull=True
-        ).update(marketing_consent=True)
+            id=customer.id, marketing_consent=not granted, deleted_at__isnull=True
+        ).update(marketing_consent=granted)
         if changed:
             await _record_consent(
                 customer.id,
                 MARKETING,
-                granted=True,
-                wording_version=OFFERS_WORDING_VERSION,
+                granted=granted,
+                wording_version=wording_version,
                 language=language,
                 channel=channel,
             )
     if changed:
-        customer.marketing_consent = True
+        customer.marketing_consent = granted
     return bool(changed)
 
 

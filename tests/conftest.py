@@ -19,6 +19,7 @@ from tortoise import Tortoise, connections
 from handlers.types import Shop
 from loyalty.tiers import ensure_default_tiers
 from models.db import close_database, is_postgres, open_database
+from tests.fakes.telegram import FakeTelegram
 
 TEST_DATABASE_ENV = "QUEN_TEST_DATABASE_URL"
 
@@ -69,6 +70,15 @@ async def db(database_url: str) -> AsyncIterator[str]:
         )
     await ensure_default_tiers()
     yield database_url
+
+
+@pytest_asyncio.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    """A fake Telegram Bot API server on 127.0.0.1 (see ``tests/fakes/telegram.py``)."""
+    server = FakeTelegram(bot_username="QuenTestBot")
+    await server.start()
+    yield server
+    await server.stop()
 
 
 class FakeClock:

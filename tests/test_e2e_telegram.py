@@ -52,14 +52,6 @@ def settings_for(fake: FakeTelegram, database_url: str, mode: TelegramMode) -> S
     )
 
 
-@pytest_asyncio.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram(bot_username="QuenTestBot")
-    await server.start()
-    yield server
-    await server.stop()
-
-
 @pytest_asyncio.fixture(
     params=[TelegramMode.POLLING, TelegramMode.WEBHOOK], ids=["polling", "webhook"]
 )

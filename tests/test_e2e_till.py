@@ -22,14 +22,6 @@ CASHIER = TgUser(7_000_000_002, "Minh", language_code="vi")
 
 
 @pytest_asyncio.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram(bot_username="QuenTestBot")
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest_asyncio.fixture
 async def quen(db: str, fake: FakeTelegram) -> AsyncIterator[QuenApp]:
     settings = settings_for(fake, db, TelegramMode.POLLING).model_copy(
         update={"owner_telegram_ids": [OWNER.id]}
