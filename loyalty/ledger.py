@@ -204,20 +204,31 @@ async def spend(
     note: str = "",
 ) -> LedgerEntry:
     """Debit ``points`` from the lots that expire first. Raises ``NotEnoughPoints``."""
+    return await _once(
+        key, lambda: debit(customer_id, points, at=at, key=key, kind=kind, note=note)
+    )
+
+
+async def debit(
+    customer_id: int,
+    points: int,
+    *,
+    at: datetime,
+    key: str | None = None,
+    kind: str = SPEND,
+    note: str = "",
+) -> LedgerEntry:
+    """``spend`` for a caller that already holds a transaction (a voucher and its cost)."""
     if points <= 0:
         raise LedgerError("points to spend must be positive")
-
-    async def write() -> LedgerEntry:
-        await _move_balance(customer_id, 0)  # take the customer's row lock first
-        await _expire_due_locked(customer_id, at)
-        entry = await _append(customer_id, kind, -points, at, key, note)
-        lots = await PointsLot.filter(customer_id=customer_id, remaining__gt=0).order_by(
-            "expires_at", "id"
-        )
-        await _draw(customer_id, entry, points, lots)
-        return entry
-
-    return await _once(key, write)
+    await _move_balance(customer_id, 0)  # take the customer's row lock first
+    await _expire_due_locked(customer_id, at)
+    entry = await _append(customer_id, kind, -points, at, key, note)
+    lots = await PointsLot.filter(customer_id=customer_id, remaining__gt=0).order_by(
+        "expires_at", "id"
+    )
+    await _draw(customer_id, entry, points, lots)
+    return entry
 
 
 async def take_back(
