@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from handlers import join, member, owner, privacy, team, till
+from handlers import join, member, owner, privacy, rewards, team, till
 from handlers.session import Session, command_for_label
 from handlers.types import Incoming, Reply, Shop
 from locales import supported
 from loyalty import conversations, referrals, staff
 from loyalty.members import CARD_PREFIX
+from loyalty.vouchers import VOUCHER_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,8 @@ CUSTOMER_COMMANDS = (
     "start",
     "card",
     "points",
+    "rewards",
+    "vouchers",
     "history",
     "invite",
     "language",
@@ -100,6 +103,10 @@ async def _on_action(session: Session, action: str) -> list[Reply]:
             return [session.reply("till-already-recorded")]
     if prefix == team.ACTION_PREFIX and current and conversation.flow == team.FLOW:
         return await team.on_action(session, rest)
+    if prefix == rewards.REWARD_PREFIX and current and conversation.flow == rewards.REWARD_FLOW:
+        return await rewards.on_reward_action(session, rest)
+    if prefix == rewards.REDEEM_PREFIX and current and conversation.flow == rewards.REDEEM_FLOW:
+        return await rewards.on_redeem_action(session, rest)
     if prefix in privacy.ACTION_PREFIXES:
         return await privacy.on_action(session, parts)
     return [session.reply("button-expired")]
@@ -112,6 +119,8 @@ async def _on_command(session: Session, command: str) -> list[Reply]:
             return await team.accept_invite(session, payload.removeprefix(staff.INVITE_PREFIX))
         if payload.startswith(CARD_PREFIX) and session.staff is not None:
             return await till.scan(session, payload.removeprefix(CARD_PREFIX))
+        if payload.startswith(VOUCHER_PREFIX):
+            return await rewards.scan(session, payload.removeprefix(VOUCHER_PREFIX))
         if session.conversation.flow == join.FLOW:
             return [session.reply("join-in-progress"), join.current_question(session)]
         if session.member is not None:
@@ -129,6 +138,12 @@ async def _on_command(session: Session, command: str) -> list[Reply]:
         return await member.show_points(session)
     if command == "invite":
         return await member.show_invite(session)
+    if command == "rewards":
+        if session.staff is not None and session.staff.role == staff.OWNER:
+            return await rewards.manage(session)
+        return await rewards.member_rewards(session)
+    if command == "vouchers":
+        return await rewards.my_vouchers(session)
     if command == "language":
         return member.ask_language(session)
     if command == "help":
@@ -153,6 +168,10 @@ async def _on_staff_command(session: Session, command: str) -> list[Reply]:
         return await owner.adjust(session)
     if command == "menu":
         return await owner.menu_command(session)
+    if command == "voucher":
+        return await rewards.void_command(session)
+    if command == "redeem":
+        return await rewards.redeem_by_code(session)
     if command == "find":
         return await till.find(session)
     if command == "undo":

@@ -16,14 +16,17 @@ from models.staff import Store
 FLOW = "staff"
 ACTION_PREFIX = "s"
 ROLE_COMMANDS = {
-    CASHIER: ("find", "undo", "card", "points", "language", "help"),
-    MANAGER: ("find", "undo", "staff", "card", "points", "language", "help"),
+    CASHIER: ("find", "redeem", "undo", "card", "points", "language", "help"),
+    MANAGER: ("find", "redeem", "undo", "staff", "card", "points", "language", "help"),
     OWNER: (
         "find",
+        "redeem",
         "undo",
         "staff",
         "stores",
         "menu",
+        "rewards",
+        "voucher",
         "settings",
         "adjust",
         "card",
@@ -32,8 +35,8 @@ ROLE_COMMANDS = {
         "help",
     ),
 }
-STAFF_ONLY = ("find", "undo", "staff", "stores", "menu", "settings", "adjust")
-OWNER_ONLY = ("stores", "menu", "settings", "adjust")
+STAFF_ONLY = ("find", "redeem", "undo", "staff", "stores", "menu", "settings", "adjust", "voucher")
+OWNER_ONLY = ("stores", "menu", "settings", "adjust", "voucher")
 
 
 def menu_for(role: str | None, language: str) -> CommandMenu:

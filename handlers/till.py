@@ -6,15 +6,15 @@ update or a second process handling the same button records one purchase.
 
 from __future__ import annotations
 
+from handlers import notices
 from handlers.session import Session
-from handlers.types import Button, Recipient, Reply
+from handlers.types import Button, Reply
 from locales import format_vnd, t
 from loyalty import conversations, members, menu, purchases, referrals, rules, tiers
 from loyalty.phones import to_e164
 from loyalty.purchases import PurchaseRefused
 from models.members import Customer
 from models.purchases import Purchase
-from models.staff import StaffMember
 
 FLOW = "till"
 ACTION_PREFIX = "t"
@@ -165,7 +165,13 @@ async def on_action(session: Session, parts: list[str]) -> list[Reply]:
     ]
     replies += await _tell_member(session, member, recorded)
     if recorded.suspicious:
-        replies += await _alert_owners(session, member, recorded.purchases_today)
+        replies += await notices.to_owners(
+            session,
+            "alert-many-purchases",
+            name=member.display_name or "—",
+            count=recorded.purchases_today,
+            cashier=session.account.display_name or session.account.external_id,
+        )
     if recorded.referral is not None and recorded.referral.referrer_id is not None:
         replies += await _thank_referrer(member, recorded.referral)
     return replies
@@ -179,10 +185,7 @@ async def _thank_referrer(friend: Customer, reward: referrals.Reward) -> list[Re
         points=reward.referrer_points,
         name=friend.display_name or "—",
     )
-    return [
-        Reply(text, to=Recipient(account.channel, account.chat_id, account.external_id))
-        for account in await conversations.reachable_accounts(referrer.id)
-    ]
+    return await notices.to_member(referrer, text)
 
 
 async def _tell_member(
@@ -214,30 +217,7 @@ async def _tell_member(
                 tier=progress.next.name(language),
             )
         )
-    text = "\n".join(lines)
-    return [
-        Reply(text, to=Recipient(account.channel, account.chat_id, account.external_id))
-        for account in await conversations.reachable_accounts(member.id)
-    ]
-
-
-async def _alert_owners(session: Session, member: Customer, count: int) -> list[Reply]:
-    owners = await StaffMember.filter(role="owner", removed_at__isnull=True).prefetch_related(
-        "account"
-    )
-    return [
-        Reply(
-            t(
-                owner.account.language or session.shop.default_language,
-                "alert-many-purchases",
-                name=member.display_name or "—",
-                count=count,
-                cashier=session.account.display_name or session.account.external_id,
-            ),
-            to=Recipient(owner.account.channel, owner.account.chat_id, owner.account.external_id),
-        )
-        for owner in owners
-    ]
+    return await notices.to_member(member, "\n".join(lines))
 
 
 async def undo(session: Session) -> list[Reply]:
@@ -256,17 +236,11 @@ async def undo(session: Session) -> list[Reply]:
     ]
     if undone.shortfall:
         replies.append(session.reply("till-undone-shortfall", points=undone.shortfall))
-    for account in await conversations.reachable_accounts(member.id):
-        replies.append(
-            Reply(
-                t(
-                    member.language,
-                    "notice-undone",
-                    amount=format_vnd(int(undone.purchase.amount_vnd), member.language),
-                    points=undone.taken_back,
-                    balance=undone.balance,
-                ),
-                to=Recipient(account.channel, account.chat_id, account.external_id),
-            )
-        )
-    return replies
+    notice = t(
+        member.language,
+        "notice-undone",
+        amount=format_vnd(int(undone.purchase.amount_vnd), member.language),
+        points=undone.taken_back,
+        balance=undone.balance,
+    )
+    return [*replies, *await notices.to_member(member, notice)]

@@ -12,11 +12,13 @@ from apscheduler.triggers.cron import CronTrigger
 
 from loyalty.ledger import customers_with_expired_lots, expire_due
 from loyalty.tiers import refresh_tier
+from loyalty.vouchers import expire_vouchers
 from scheduler.slots import claim_slot, finish
 
 log = logging.getLogger(__name__)
 
 EXPIRE_POINTS = "expire-points"
+EXPIRE_VOUCHERS = "expire-vouchers"
 
 
 async def expire_points(now: datetime, zone: ZoneInfo) -> int | None:
@@ -34,12 +36,23 @@ async def expire_points(now: datetime, zone: ZoneInfo) -> int | None:
     return len(customers)
 
 
+async def mark_expired_vouchers(now: datetime, zone: ZoneInfo) -> int | None:
+    """Mark vouchers that ran out, once per local day (redeem refuses them at any time)."""
+    run = await claim_slot(EXPIRE_VOUCHERS, now.astimezone(zone).date().isoformat())
+    if run is None:
+        return None
+    count = await expire_vouchers(now)
+    await finish(run, f"{count} vouchers", now)
+    return count
+
+
 def build_scheduler(zone: ZoneInfo, clock: Callable[[], datetime]) -> AsyncIOScheduler:
     """Every job, on the shop's local clock. A missed run (process down) runs once on return."""
     scheduler = AsyncIOScheduler(timezone=zone)
 
     async def nightly_expiry() -> None:
         await expire_points(clock(), zone)
+        await mark_expired_vouchers(clock(), zone)
 
     scheduler.add_job(
         nightly_expiry,

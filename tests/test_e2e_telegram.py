@@ -145,6 +145,8 @@ async def test_english_speaker_gets_english_and_menus_are_per_language(
         "start",
         "card",
         "points",
+        "rewards",
+        "vouchers",
         "history",
         "invite",
         "language",

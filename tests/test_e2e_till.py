@@ -57,7 +57,7 @@ async def test_till_day(quen: QuenApp, fake: FakeTelegram) -> None:
 
     await hire_cashier(fake)
     assert "staff" in chat_menu(fake, OWNER)
-    assert chat_menu(fake, CASHIER)[:2] == ["find", "undo"]
+    assert chat_menu(fake, CASHIER)[:3] == ["find", "redeem", "undo"]
 
     fake.push_text(CASHIER, f"/start {card}")  # the camera opened Lan's card link
     await sent(fake, CASHIER, "sendMessage", "👤 Lan Nguyễn")
@@ -157,3 +157,32 @@ async def test_referral_is_credited_exactly_once(quen: QuenApp, fake: FakeTelegr
     lan = await Customer.get(accounts__external_id=str(LAN.id))
     binh = await Customer.get(accounts__external_id=str(friend.id))
     assert (lan.points_balance, binh.points_balance) == (200, 40 + 60 + 200)
+
+
+async def test_points_to_voucher_to_redemption(quen: QuenApp, fake: FakeTelegram) -> None:
+    from loyalty import ledger
+
+    await join_lan(fake)
+    lan = await Customer.get()
+    await ledger.earn(lan.id, 800, at=quen.clock())
+    fake.push_text(OWNER, "/rewards add item 0 500 14 Bạc xỉu")
+    await sent(fake, OWNER, "sendMessage", "Đã lưu «Bạc xỉu»")
+
+    fake.push_text(LAN, "/rewards")
+    offers = await sent(fake, LAN, "sendMessage", "Bạn có 800 điểm")
+    fake.push_callback(LAN, buttons(offers)["Bạc xỉu — 500 điểm"])
+    confirm = await sent(fake, LAN, "editMessageText", "Đổi 500 điểm")
+    fake.push_callback(LAN, buttons(confirm)["✅ Đổi quà"])
+    card = await sent(fake, LAN, "sendPhoto", "Tặng 1 Bạc xỉu")
+    link = zxingcpp.read_barcodes(Image.open(io.BytesIO(card.files["photo"])))[0].text
+    assert link.startswith("https://t.me/QuenTestBot?start=v_")
+
+    await hire_cashier(fake)
+    fake.push_text(CASHIER, f"/start {link.split('?start=', 1)[1]}")
+    view = await sent(fake, CASHIER, "sendMessage", "Của: Lan Nguyễn")
+    fake.push_callback(CASHIER, buttons(view)["✅ Dùng voucher"])
+    await sent(fake, CASHIER, "editMessageText", "Đã dùng voucher «Bạc xỉu»")
+    await sent(fake, LAN, "sendMessage", "vừa được dùng tại")
+    fake.push_text(CASHIER, f"/start {link.split('?start=', 1)[1]}")
+    await sent(fake, CASHIER, "sendMessage", "đã được dùng lúc")
+    assert (await Customer.get()).points_balance == 300

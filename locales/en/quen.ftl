@@ -77,6 +77,7 @@ help-guest =
 help-member =
     /card — member card (the QR code for collecting points)
     /points — points, tier and points about to expire
+    /rewards — turn points into rewards · /vouchers — your vouchers
     /invite — invite a friend, you both get points
     /history — your points history
     /mydata — get a file with all the data we keep about you
@@ -128,6 +129,7 @@ command-stores = Stores
 help-staff =
     At the till: scan the QR code on the customer's card with your phone camera, then type the bill amount.
     /find 0901234567 — find a member by phone number
+    Vouchers: scan the QR on the customer's voucher, or /redeem <10-character code>
     /undo — undo the purchase you just recorded (within a few minutes)
 staff-title = 👥 Active staff:
 staff-all-stores = all stores

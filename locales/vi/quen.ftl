@@ -68,6 +68,7 @@ help-guest =
 help-member =
     /card — thẻ thành viên (mã QR để tích điểm)
     /points — điểm, hạng và điểm sắp hết hạn
+    /rewards — đổi điểm lấy quà · /vouchers — voucher của bạn
     /invite — mời bạn bè, cả hai cùng nhận điểm
     /history — lịch sử điểm
     /mydata — nhận tệp chứa mọi dữ liệu về bạn
@@ -119,6 +120,7 @@ command-stores = Cửa hàng
 help-staff =
     Tại quầy: quét mã QR trên thẻ của khách bằng camera điện thoại, rồi nhập số tiền hóa đơn.
     /find 0901234567 — tìm thành viên theo số điện thoại
+    Voucher: quét mã QR trên voucher của khách, hoặc /redeem <mã 10 ký tự>
     /undo — hủy giao dịch bạn vừa ghi (trong vài phút)
 staff-title = 👥 Nhân viên đang hoạt động:
 staff-all-stores = mọi cửa hàng
