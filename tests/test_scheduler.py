@@ -38,3 +38,27 @@ async def test_the_scheduler_knows_its_jobs_and_zone() -> None:
     assert job is not None
     assert str(job.trigger.timezone) == "Asia/Ho_Chi_Minh"
     assert "hour='0'" in str(job.trigger) and "minute='15'" in str(job.trigger)
+
+
+async def test_voucher_expiry_runs_once_per_local_day(db: str) -> None:
+    from loyalty import vouchers
+    from models.rewards import Voucher
+    from scheduler.jobs import mark_expired_vouchers
+
+    customer = await Customer.create(display_name="Lan")
+    for days in (3, 30):
+        await vouchers.issue(
+            customer.id,
+            reason="birthday",
+            title="Bánh",
+            kind="item",
+            value=0,
+            valid_days=days,
+            at=EARNED,
+            key=f"bd-{days}",
+        )
+    night = EARNED + timedelta(days=4)
+    assert await mark_expired_vouchers(night, ZONE) == 1
+    assert await mark_expired_vouchers(night, ZONE) is None
+    statuses = sorted(await Voucher.all().values_list("status", flat=True))
+    assert statuses == ["expired", "issued"]
