@@ -11,9 +11,11 @@ import logging
 import signal
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
+from functools import cache, partial
+from pathlib import Path
 
 from aiohttp import web
+from PIL import Image
 
 from bot.settings import Settings, TelegramMode
 from bot.telegram import TelegramChannel
@@ -22,6 +24,7 @@ from handlers.router import handle
 from handlers.types import Incoming, Reply, Shop
 from locales import t
 from loyalty.tiers import ensure_default_tiers
+from loyalty.voucher_card import load_logo
 from models.db import close_database, open_database
 from scheduler.jobs import build_scheduler
 
@@ -30,6 +33,12 @@ log = logging.getLogger(__name__)
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+@cache
+def _logo(path: Path) -> Image.Image:
+    """Loaded once: voucher card templates are cached by the logo object's identity."""
+    return load_logo(path)
 
 
 def shop_for(
@@ -42,6 +51,7 @@ def shop_for(
         zone=settings.zone,
         clock=clock,
         owners=frozenset(("telegram", str(owner)) for owner in settings.owner_telegram_ids),
+        logo=_logo(settings.logo_path) if settings.logo_path else None,
     )
 
 

@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     shop_name: str = "Quen Café"
     bot_username: str = "QuenBot"
     log_level: str = "INFO"
+    logo_path: Path | None = None
 
     @field_validator("owner_telegram_ids", mode="before")
     @classmethod
@@ -98,6 +99,15 @@ class Settings(BaseSettings):
             if self.webhook_secret is None:
                 raise ValueError("QUEN_WEBHOOK_SECRET: required when QUEN_TELEGRAM_MODE=webhook")
         return self
+
+    @field_validator("logo_path")
+    @classmethod
+    def _readable_logo(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            from loyalty.voucher_card import load_logo
+
+            load_logo(value)  # raises ValueError naming the file
+        return value
 
     @property
     def zone(self) -> ZoneInfo:

@@ -3,13 +3,12 @@ scanning or typing a voucher and redeeming it (cashiers)."""
 
 from __future__ import annotations
 
-from loyalty.voucher_card import render_voucher_card
-
 from handlers import notices
 from handlers.session import Session
 from handlers.types import Button, Reply
 from locales import format_date, format_vnd, t
 from loyalty import conversations, vouchers
+from loyalty.voucher_card import render_voucher_card
 from loyalty.vouchers import ITEM, PERCENT, VoucherError
 from models.members import Customer
 from models.rewards import Reward, Voucher
@@ -42,6 +41,7 @@ async def _card(session: Session, voucher: Voucher, token: str, owner: Customer)
         expires_label=t(language, "voucher-expires", date=expires),
         short_code=vouchers.grouped(voucher.short_code),
         link=f"https://t.me/{session.shop.bot_username}?start={vouchers.VOUCHER_PREFIX}{token}",
+        logo=session.shop.logo,
     )
     caption = t(
         language,

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from PIL import Image
+
 #: Telegram allows 64 bytes of callback data, Zalo a little more: stay under the smaller one.
 MAX_ACTION_BYTES = 64
 
@@ -131,3 +133,5 @@ class Shop:
     clock: Callable[[], datetime] = _utc_now
     #: ``(channel, user id)`` of the owners named in the settings.
     owners: frozenset[tuple[str, str]] = frozenset()
+    #: The shop's logo for the middle of voucher QR codes (a PIL image), if configured.
+    logo: Image.Image | None = None

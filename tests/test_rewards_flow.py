@@ -126,3 +126,22 @@ async def test_vouchers_list_resends_and_owner_voids(db: str, reward_shop: Shop)
     assert "đã bị hủy" in replies[0].text
     replies = await cashier.say("/voucher void " + voucher.short_code)  # owners only
     assert "không biết lệnh" in replies[0].text
+
+
+async def test_voucher_card_with_the_shop_logo_still_scans(
+    db: str, reward_shop: Shop, tmp_path
+) -> None:
+    from bot.app import shop_for
+    from bot.settings import Settings
+
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (200, 200), (200, 40, 40)).save(logo)
+    settings = Settings(shop_name="Cà Phê Quen", logo_path=logo)
+    shop = replace(shop_for(settings, "QuenTestBot", reward_shop.clock), owners=reward_shop.owners)
+    assert shop.logo is not None
+    await Chat(shop, user_id=OWNER_ID).say("/rewards add percent 15 100 30 Giảm 15%")
+    lan = await member_with_points(shop, 200)
+    await lan.say("/rewards")
+    await lan.press(lan.action("Giảm 15%"))
+    card = (await lan.press(lan.action("Đổi quà")))[1]
+    assert voucher_payload(card).startswith("v_")

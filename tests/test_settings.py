@@ -52,6 +52,7 @@ def test_environment_and_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
         ("QUEN_OWNER_TELEGRAM_IDS", "12,abc", "QUEN_OWNER_TELEGRAM_IDS"),
         ("QUEN_TELEGRAM_MODE", "carrier-pigeon", "QUEN_TELEGRAM_MODE"),
         ("QUEN_WEBHOOK_SECRET", "has spaces!", "QUEN_WEBHOOK_SECRET"),
+        ("QUEN_LOGO_PATH", "/nonexistent/logo.png", "QUEN_LOGO_PATH"),
     ],
 )
 def test_bad_values_name_the_variable(
