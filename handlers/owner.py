@@ -12,8 +12,6 @@ from loyalty import audit, ledger, menu, rules, tiers
 from loyalty.phones import to_e164
 from models.members import Customer
 
-MAX_ADJUST = 1_000_000
-
 
 async def show_or_change_settings(session: Session) -> list[Reply]:
     words = session.incoming.args.split()
@@ -90,8 +88,6 @@ async def adjust(session: Session) -> list[Reply]:
     if phone is None or not amount.lstrip("+-").isdigit() or amount[:1] not in "+-":
         return [session.reply("adjust-format")]
     delta = int(amount)
-    if delta == 0 or abs(delta) > MAX_ADJUST:
-        return [session.reply("adjust-format")]
     member = await Customer.get_or_none(phone=phone, deleted_at__isnull=True)
     if member is None:
         return [session.reply("till-find-none")]
@@ -106,6 +102,8 @@ async def adjust(session: Session) -> list[Reply]:
         )
     except ledger.NotEnoughPoints as short:
         return [session.reply("adjust-too-much", balance=short.balance)]
+    except ledger.LedgerError:
+        return [session.reply("adjust-format")]
     await audit.record(
         session.account.id, "points.adjust", str(member.id), points=delta, reason=reason[:200]
     )

@@ -72,7 +72,7 @@ async def member_rewards(session: Session) -> list[Reply]:
         if not await vouchers.tier_allows(member, offer):
             continue
         cost = int(offer.cost_points)
-        if cost <= balance and offer.stock != 0:
+        if vouchers.can_claim(balance, offer):
             label = session.say("rewards-button", title=offer.title, points=cost)
             buttons.append((Button(label[:60], f"{REWARD_PREFIX}:{nonce}:pick:{offer.id}"),))
         else:
@@ -174,9 +174,9 @@ async def _when_where(session: Session, voucher: Voucher) -> dict[str, str]:
 
 
 async def _show_to_staff(session: Session, voucher: Voucher) -> list[Reply]:
-    if voucher.status != "issued" or voucher.expires_at <= session.now:
-        state = {"redeemed": "already-redeemed", "voided": "voided"}.get(voucher.status, "expired")
-        return [session.reply(f"voucher-error-{state}", **await _when_where(session, voucher))]
+    why_not = vouchers.state(voucher, session.now)
+    if why_not != "live":
+        return [session.reply(f"voucher-error-{why_not}", **await _when_where(session, voucher))]
     owner = await Customer.get(id=voucher.customer_id)
     await conversations.start_flow(session.conversation, REDEEM_FLOW, "confirm")
     await conversations.move_to(session.conversation, "confirm", voucher=voucher.id)

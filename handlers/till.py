@@ -26,9 +26,10 @@ def _key(session: Session, nonce: str) -> str:
 
 async def _begin(session: Session, member: Customer) -> list[Reply]:
     assert session.staff is not None
-    own = session.account.customer_id == member.id
-    if own:
-        return [session.reply("till-error-own-account")]
+    try:
+        await purchases.check_member(member, session.staff)
+    except PurchaseRefused as refused:
+        return [session.reply(f"till-error-{refused.reason}", max="")]
     progress = await tiers.refresh_tier(member.id, session.now)
     await conversations.start_flow(session.conversation, FLOW, "amount")
     await conversations.move_to(session.conversation, "amount", customer=member.id)

@@ -308,13 +308,17 @@ async def ledger_sum(customer_id: int) -> int:
 
 
 ADJUST = "adjust"
+MAX_ADJUST = 1_000_000
 
 
 async def adjust(
     customer_id: int, delta: int, *, at: datetime, reason: str, key: str | None
 ) -> LedgerEntry:
     """An owner's manual correction: a credit in a new lot, or a debit that never goes below zero
-    (``NotEnoughPoints``). Adjustments do not count towards tiers."""
+    (``NotEnoughPoints``). Adjustments do not count towards tiers, and one is at most
+    ``MAX_ADJUST`` points either way (a typo should not mint a fortune)."""
+    if delta == 0 or abs(delta) > MAX_ADJUST:
+        raise LedgerError(f"adjustment must be 1..{MAX_ADJUST} points either way")
     if delta > 0:
         return await earn(customer_id, delta, at=at, key=key, kind=ADJUST, note=reason[:255])
     return await spend(customer_id, -delta, at=at, key=key, kind=ADJUST, note=reason[:255])

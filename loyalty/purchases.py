@@ -78,6 +78,11 @@ async def check_purchase(customer: Customer, cashier: StaffMember, amount: int) 
         raise PurchaseRefused("amount-positive")
     if amount > program.max_purchase_vnd:
         raise PurchaseRefused("amount-too-big")
+    await check_member(customer, cashier)
+
+
+async def check_member(customer: Customer, cashier: StaffMember) -> None:
+    """May this cashier serve this member at all? Not their own card, not an erased member."""
     own = await ChannelAccount.filter(id=cashier.account_id).values_list("customer_id", flat=True)
     if customer.id in own:
         raise PurchaseRefused("own-account")

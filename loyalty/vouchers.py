@@ -336,6 +336,18 @@ async def fresh_token(voucher: Voucher) -> str:
     return token
 
 
+def state(voucher: Voucher, at: datetime) -> str:
+    """``live``, or why it cannot be used: ``already-redeemed``, ``voided`` or ``expired``."""
+    if voucher.status == ISSUED and voucher.expires_at > at:
+        return "live"
+    return {REDEEMED: "already-redeemed", VOIDED: "voided"}.get(voucher.status, "expired")
+
+
+def can_claim(balance: int, reward: Reward) -> bool:
+    """Affordable and in stock (the tier rule is ``tier_allows``)."""
+    return int(reward.cost_points) <= balance and reward.stock != 0
+
+
 async def live_vouchers(customer_id: int, at: datetime) -> list[Voucher]:
     return await Voucher.filter(customer_id=customer_id, status=ISSUED, expires_at__gt=at).order_by(
         "expires_at"
@@ -362,8 +374,7 @@ async def redeem(voucher_id: int, staff: StaffMember, at: datetime) -> Voucher:
     )
     voucher = await Voucher.get(id=voucher_id)
     if not won:
-        reason = {REDEEMED: "already-redeemed", VOIDED: "voided"}.get(voucher.status, "expired")
-        raise VoucherError(reason, voucher)
+        raise VoucherError(state(voucher, at), voucher)
     await audit.record(staff.account_id, "voucher.redeem", voucher.short_code, voucher=voucher.id)
     return voucher
 

@@ -220,3 +220,25 @@ async def test_vouchers_and_refunds_keep_the_ledger_straight(
         cached = (await Customer.get(id=customer.id)).points_balance
         lots = sum(lot.remaining for lot in await PointsLot.filter(customer_id=customer.id))
         assert cached == await ledger.ledger_sum(customer.id) == lots >= 0
+
+
+async def test_voucher_state_and_claimability(db: str) -> None:
+    customer = await member(600)
+    offer = await reward(stock=2)
+    issued = await vouchers.claim_reward(customer, offer.id, at=AT, key="st")
+    voucher = issued.voucher
+    assert vouchers.state(voucher, AT) == "live"
+    assert vouchers.state(voucher, voucher.expires_at) == "expired"
+    assert vouchers.can_claim(500, offer) and not vouchers.can_claim(499, offer)
+    await Reward.filter(id=offer.id).update(stock=0)
+    assert not vouchers.can_claim(10_000, await Reward.get(id=offer.id))
+    await vouchers.redeem(voucher.id, await cashier(), AT)
+    assert vouchers.state(await Voucher.get(id=voucher.id), AT) == "already-redeemed"
+
+
+async def test_adjustments_are_capped(db: str) -> None:
+    customer = await member()
+    for delta in (0, ledger.MAX_ADJUST + 1, -ledger.MAX_ADJUST - 1):
+        with pytest.raises(ledger.LedgerError):
+            await ledger.adjust(customer.id, delta, at=AT, reason="typo", key=None)
+    assert (await Customer.get(id=customer.id)).points_balance == 0
