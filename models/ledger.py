@@ -46,7 +46,7 @@ class PointsLot(Model):
 
     class Meta:
         table = "points_lot"
-        indexes = (("customer_id", "expires_at"),)
+        indexes = (("customer_id", "expires_at"), ("entry_id",))
 
 
 class LotDraw(Model):

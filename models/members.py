@@ -78,6 +78,7 @@ class ChannelAccount(Model):
     class Meta:
         table = "channel_account"
         unique_together = (("channel", "external_id"),)
+        indexes = (("customer_id",),)
 
 
 class ConsentRecord(Model):
@@ -96,6 +97,7 @@ class ConsentRecord(Model):
 
     class Meta:
         table = "consent_record"
+        indexes = (("customer_id",),)
 
 
 class Conversation(Model):

@@ -39,6 +39,7 @@ class StaffMember(Model):
 
     class Meta:
         table = "staff_member"
+        indexes = (("account_id",),)
 
 
 class StaffInvite(Model):
