@@ -13,29 +13,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import platform
 import random
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 
+from benchkit import fresh_database, machine, percentile
+
 from handlers.router import handle
 from handlers.types import Incoming, Shop
-from loyalty.tiers import ensure_default_tiers
-from models.db import close_database, open_database
 from models.ledger import LedgerEntry, PointsLot
 from models.members import ChannelAccount, Customer
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
-
-
-async def _reset_postgres(url: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(url)
-    await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-    await connection.close()
 
 
 async def seed(members: int) -> None:
@@ -115,23 +105,15 @@ async def main() -> None:
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=2_000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        url = args.database or f"sqlite://{folder}/bench.sqlite3"
-        if url.startswith(("postgres://", "postgresql://")):
-            await _reset_postgres(url)
-        await open_database(url)
-        try:
-            await ensure_default_tiers()
-            started = time.perf_counter()
-            await seed(args.members)
-            seeded = time.perf_counter() - started
-            timings = sorted(await measure(args.members, args.requests))
-        finally:
-            await close_database()
+    async with fresh_database(args.database) as url:
+        started = time.perf_counter()
+        await seed(args.members)
+        seeded = time.perf_counter() - started
+        timings = sorted(await measure(args.members, args.requests))
     p50 = statistics.median(timings)
-    p99 = timings[int(len(timings) * 0.99) - 1]
+    p99 = percentile(timings, 0.99)
     backend = url.split("://")[0]
-    print(f"machine: {platform.machine()}, python {platform.python_version()}")
+    print(f"machine: {machine()}")
     print(f"backend: {backend}, members: {args.members}, seeded in {seeded:.1f} s")
     print(
         f"/points over {len(timings)} requests: p50 {p50:.2f} ms, p99 {p99:.2f} ms, "

@@ -22,24 +22,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import os
-import platform
 import random
 import statistics
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from benchkit import fresh_database, machine, percentile
 from tortoise.functions import Sum
 
 from handlers.router import handle
 from handlers.types import Incoming, Reply, Shop
 from loyalty.members import CARD_PREFIX, hash_token
 from loyalty.staff import CASHIER
-from loyalty.tiers import ensure_default_tiers
-from models.db import close_database, open_database
 from models.ledger import LedgerEntry
 from models.members import ChannelAccount, Customer, MemberCard
 from models.purchases import Purchase
@@ -57,14 +53,6 @@ class Timings:
 
     purchase: list[float] = field(default_factory=list)
     steps: dict[str, list[float]] = field(default_factory=lambda: {step: [] for step in STEPS})
-
-
-async def _reset_postgres(url: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(url)
-    await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-    await connection.close()
 
 
 def _token(rng: random.Random) -> str:
@@ -202,22 +190,6 @@ async def verify(expected: int) -> tuple[int, int]:
     return purchases, ledger_sum
 
 
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, int(len(ordered) * fraction) - 1)]
-
-
-def _cpu() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", help="database URL (default: a new SQLite file)")
@@ -229,30 +201,19 @@ async def main() -> None:
     shop = Shop(name="Bench Café", bot_username="BenchBot", clock=lambda: NOW)
     rng = random.Random(7)
     timings = Timings()
-    with tempfile.TemporaryDirectory() as folder:
-        url = args.database or f"sqlite://{folder}/bench.sqlite3"
-        if url.startswith(("postgres://", "postgresql://")):
-            await _reset_postgres(url)
-        await open_database(url)
-        try:
-            await ensure_default_tiers()
-            started = time.perf_counter()
-            tokens = await seed_members(args.members, rng)
-            cashiers = await seed_cashiers(args.concurrency)
-            seeded = time.perf_counter() - started
-            await run(shop, cashiers, _jobs(tokens, args.warmup, rng), None)
-            started = time.perf_counter()
-            await run(shop, cashiers, _jobs(tokens, args.purchases, rng), timings)
-            total = time.perf_counter() - started
-            recorded, points = await verify(args.warmup + args.purchases)
-        finally:
-            await close_database()
+    async with fresh_database(args.database) as url:
+        started = time.perf_counter()
+        tokens = await seed_members(args.members, rng)
+        cashiers = await seed_cashiers(args.concurrency)
+        seeded = time.perf_counter() - started
+        await run(shop, cashiers, _jobs(tokens, args.warmup, rng), None)
+        started = time.perf_counter()
+        await run(shop, cashiers, _jobs(tokens, args.purchases, rng), timings)
+        total = time.perf_counter() - started
+        recorded, points = await verify(args.warmup + args.purchases)
     backend = url.split("://")[0]
     made = len(timings.purchase)
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} CPUs ({_cpu()}), "
-        f"python {platform.python_version()}"
-    )
+    print(f"machine: {machine()}")
     print(
         f"backend: {backend}, members: {args.members}, seeded in {seeded:.1f} s, "
         f"concurrency: {args.concurrency} cashier(s)"
@@ -262,16 +223,17 @@ async def main() -> None:
         f"{made / total:.1f} purchases/s"
     )
     p50 = statistics.median(timings.purchase)
+    p99 = percentile(sorted(timings.purchase), 0.99)
     print(
         f"per purchase (scan + amount + confirm): p50 {p50:.2f} ms, "
-        f"p99 {_percentile(timings.purchase, 0.99):.2f} ms, max {max(timings.purchase):.2f} ms, "
+        f"p99 {p99:.2f} ms, max {max(timings.purchase):.2f} ms, "
         f"mean {statistics.fmean(timings.purchase):.2f} ms"
     )
     print(
         "per step p50/p99: "
         + ", ".join(
             f"{step} {statistics.median(timings.steps[step]):.2f}/"
-            f"{_percentile(timings.steps[step], 0.99):.2f} ms"
+            f"{percentile(sorted(timings.steps[step]), 0.99):.2f} ms"
             for step in STEPS
         )
     )

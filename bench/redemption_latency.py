@@ -16,32 +16,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import platform
 import secrets
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+
+from benchkit import fresh_database, machine, percentile
 
 from handlers.router import handle
 from handlers.types import Incoming, Shop
 from loyalty.members import hash_token
-from loyalty.tiers import ensure_default_tiers
 from loyalty.vouchers import VOUCHER_PREFIX, new_short_code
-from models.db import close_database, open_database
 from models.members import ChannelAccount, Customer
 from models.rewards import Voucher
 from models.staff import StaffMember
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
-
-
-async def _reset_postgres(url: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(url)
-    await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-    await connection.close()
 
 
 async def seed(members: int, cashiers: int) -> list[str]:
@@ -107,24 +97,16 @@ async def main() -> None:
     parser.add_argument("--redemptions", type=int, default=2_000)
     parser.add_argument("--cashiers", type=int, default=50)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        url = args.database or f"sqlite://{folder}/bench.sqlite3"
-        if url.startswith(("postgres://", "postgresql://")):
-            await _reset_postgres(url)
-        await open_database(url)
-        try:
-            await ensure_default_tiers()
-            tokens = await seed(args.members, args.cashiers)
-            shop = Shop(name="Bench Café", bot_username="BenchBot", clock=lambda: NOW)
-            started = time.perf_counter()
-            timings = sorted(await redeem_all(shop, tokens[: args.redemptions], args.cashiers))
-            elapsed = time.perf_counter() - started
-            redeemed = await Voucher.filter(status="redeemed").count()
-        finally:
-            await close_database()
+    async with fresh_database(args.database) as url:
+        tokens = await seed(args.members, args.cashiers)
+        shop = Shop(name="Bench Café", bot_username="BenchBot", clock=lambda: NOW)
+        started = time.perf_counter()
+        timings = sorted(await redeem_all(shop, tokens[: args.redemptions], args.cashiers))
+        elapsed = time.perf_counter() - started
+        redeemed = await Voucher.filter(status="redeemed").count()
     assert redeemed == len(timings) == min(args.redemptions, args.members), redeemed
-    p99 = timings[max(0, int(len(timings) * 0.99) - 1)]
-    print(f"machine: {platform.machine()}, python {platform.python_version()}")
+    p99 = percentile(timings, 0.99)
+    print(f"machine: {machine()}")
     print(f"backend: {url.split('://')[0]}, members: {args.members}, cashiers: {args.cashiers}")
     print(
         f"{len(timings)} redemptions (scan + Redeem) in {elapsed:.1f} s = "
