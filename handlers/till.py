@@ -71,7 +71,7 @@ async def on_amount(session: Session) -> list[Reply]:
         return [session.reply("till-card-unknown")]
     try:
         amount = purchases.parse_amount(session.incoming.text)
-        await purchases.check_purchase(member, session.staff, amount)
+        priced = await purchases.quote(member, session.staff, amount, session.now)
     except PurchaseRefused as refused:
         program = await rules.current()
         return [
@@ -80,10 +80,9 @@ async def on_amount(session: Session) -> list[Reply]:
                 max=format_vnd(program.max_purchase_vnd, session.language),
             )
         ]
-    program = await rules.current()
-    progress = await tiers.refresh_tier(member.id, session.now)
-    points = rules.points_for(amount, program.earn_vnd_per_point, progress.current.multiplier_pct)
-    await conversations.move_to(conversation, "confirm", amount=amount, points=points, items=[])
+    await conversations.move_to(
+        conversation, "confirm", amount=amount, points=priced.points, items=[]
+    )
     return [await _confirmation(session, member, edit=False)]
 
 

@@ -71,14 +71,29 @@ class Recorded:
         return self.new and self.purchases_today > self.alert_over
 
 
-async def check_purchase(customer: Customer, cashier: StaffMember, amount: int) -> None:
-    """Refuse what is certainly a mistake or fraud, before asking the cashier to confirm."""
+@dataclass(frozen=True)
+class Quote:
+    """What a bill would earn, under the rules and tier in force now."""
+
+    points: int
+    program: ProgramRules
+    tier: tiers.TierProgress
+
+
+async def quote(customer: Customer, cashier: StaffMember, amount: int, at: datetime) -> Quote:
+    """Refuse what is certainly a mistake or fraud, else say how many points the bill earns.
+
+    The cashier sees this number before confirming, and ``award_purchase`` credits the same.
+    """
     program = await rules.current()
     if amount <= 0:
         raise PurchaseRefused("amount-positive")
     if amount > program.max_purchase_vnd:
         raise PurchaseRefused("amount-too-big")
     await check_member(customer, cashier)
+    tier = await tiers.refresh_tier(customer.id, at)
+    points = rules.points_for(amount, program.earn_vnd_per_point, tier.current.multiplier_pct)
+    return Quote(points, program, tier)
 
 
 async def check_member(customer: Customer, cashier: StaffMember) -> None:
@@ -101,12 +116,10 @@ async def award_purchase(
     items: list[str] | None = None,
 ) -> Recorded:
     """Record a bill and credit its points at the member's tier multiplier, exactly once per key."""
-    await check_purchase(customer, cashier, amount)
-    program = await rules.current()
-    before = await tiers.refresh_tier(customer.id, at)
-    points = rules.points_for(amount, program.earn_vnd_per_point, before.current.multiplier_pct)
+    priced = await quote(customer, cashier, amount, at)
+    program, before = priced.program, priced.tier
     purchase, new, reward = await _write_once(
-        customer, amount, points, cashier, key, at, program, items or []
+        customer, amount, priced.points, cashier, key, at, program, items or []
     )
     progress = await tiers.refresh_tier(customer.id, at)
     local_midnight = at.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
