@@ -5,7 +5,7 @@ Both are owner-only, checked against the role read for this very message, and au
 
 from __future__ import annotations
 
-from handlers.session import Session
+from handlers.session import Session, shown_name
 from handlers.types import Reply
 from locales import format_vnd
 from loyalty import audit, ledger, menu, rules, tiers
@@ -110,7 +110,7 @@ async def adjust(session: Session) -> list[Reply]:
     return [
         session.reply(
             "adjust-done",
-            name=member.display_name or "—",
+            name=shown_name(member),
             points=f"{delta:+d}",
             balance=int(entry.balance_after),
         )

@@ -4,7 +4,7 @@ scanning or typing a voucher and redeeming it (cashiers)."""
 from __future__ import annotations
 
 from handlers import notices
-from handlers.session import Session
+from handlers.session import Session, shown_name
 from handlers.types import Button, Reply
 from locales import format_date, format_vnd, t
 from loyalty import conversations, vouchers
@@ -37,7 +37,7 @@ async def _card(session: Session, voucher: Voucher, token: str, owner: Customer)
     image = render_voucher_card(
         shop_name=session.shop.name,
         title=voucher.title,
-        member_name=owner.display_name or "—",
+        member_name=shown_name(owner),
         expires_label=t(language, "voucher-expires", date=expires),
         short_code=vouchers.grouped(voucher.short_code),
         link=f"https://t.me/{session.shop.bot_username}?start={vouchers.VOUCHER_PREFIX}{token}",
@@ -192,7 +192,7 @@ async def _show_to_staff(session: Session, voucher: Voucher) -> list[Reply]:
         "voucher-staff-view",
         title=voucher.title,
         gives=_gives(session.language, voucher),
-        name=owner.display_name or "—",
+        name=shown_name(owner),
         minimum=minimum,
         date=format_date(voucher.expires_at.astimezone(session.shop.zone).date()),
     )
@@ -251,7 +251,7 @@ async def on_redeem_action(session: Session, parts: list[str]) -> list[Reply]:
     owner = await Customer.get(id=voucher.customer_id)
     replies = [
         Reply(
-            session.say("voucher-redeemed", title=voucher.title, name=owner.display_name or "—"),
+            session.say("voucher-redeemed", title=voucher.title, name=shown_name(owner)),
             edit=True,
         )
     ]

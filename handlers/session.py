@@ -44,6 +44,11 @@ class Session:
         return Reply(self.say(key, **args), keyboard=self.menu())
 
 
+def shown_name(customer: Customer) -> str:
+    """A member's name as staff and cards show it (erased or nameless members get a dash)."""
+    return customer.display_name or "—"
+
+
 def command_for_label(text: str) -> str | None:
     """Map a menu label typed or tapped in any language to its command."""
     label = text.strip()

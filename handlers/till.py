@@ -7,7 +7,7 @@ update or a second process handling the same button records one purchase.
 from __future__ import annotations
 
 from handlers import notices
-from handlers.session import Session
+from handlers.session import Session, shown_name
 from handlers.types import Button, Reply
 from locales import format_vnd, t
 from loyalty import conversations, members, menu, purchases, referrals, rules, tiers
@@ -36,7 +36,7 @@ async def _begin(session: Session, member: Customer) -> list[Reply]:
     return [
         session.reply(
             "till-member",
-            name=member.display_name or "—",
+            name=shown_name(member),
             tier=progress.current.name(session.language),
             points=int(member.points_balance),
         )
@@ -106,7 +106,7 @@ async def _confirmation(session: Session, member: Customer, *, edit: bool) -> Re
     )
     text = session.say(
         "till-confirm",
-        name=member.display_name or "—",
+        name=shown_name(member),
         amount=format_vnd(int(data["amount"]), session.language),
         points=int(data["points"]),
     )
@@ -155,7 +155,7 @@ async def on_action(session: Session, parts: list[str]) -> list[Reply]:
         Reply(
             session.say(
                 "till-recorded",
-                name=member.display_name or "—",
+                name=shown_name(member),
                 amount=format_vnd(int(amount), session.language),
                 points=recorded.points,
                 balance=recorded.balance,
@@ -168,7 +168,7 @@ async def on_action(session: Session, parts: list[str]) -> list[Reply]:
         replies += await notices.to_owners(
             session,
             "alert-many-purchases",
-            name=member.display_name or "—",
+            name=shown_name(member),
             count=recorded.purchases_today,
             cashier=session.account.display_name or session.account.external_id,
         )
@@ -183,7 +183,7 @@ async def _thank_referrer(friend: Customer, reward: referrals.Reward) -> list[Re
         referrer.language,
         "notice-referral-referrer",
         points=reward.referrer_points,
-        name=friend.display_name or "—",
+        name=shown_name(friend),
     )
     return await notices.to_member(referrer, text)
 
@@ -231,7 +231,7 @@ async def undo(session: Session) -> list[Reply]:
     amount = format_vnd(int(undone.purchase.amount_vnd), session.language)
     replies = [
         session.reply(
-            "till-undone", amount=amount, points=undone.taken_back, name=member.display_name or "—"
+            "till-undone", amount=amount, points=undone.taken_back, name=shown_name(member)
         )
     ]
     if undone.shortfall:
