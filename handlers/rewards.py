@@ -4,7 +4,7 @@ scanning or typing a voucher and redeeming it (cashiers)."""
 from __future__ import annotations
 
 from handlers import notices
-from handlers.session import Session, shown_name
+from handlers.session import Session, shown_name, staff_name
 from handlers.types import Button, Reply
 from locales import format_date, format_vnd, t
 from loyalty import conversations, vouchers
@@ -231,7 +231,7 @@ async def redeem_by_code(session: Session) -> list[Reply]:
         return await _show_to_staff(session, voucher)
     replies = [session.reply("voucher-not-found")]
     if await vouchers.record_failure(staff, session.now):
-        name = session.account.display_name or session.account.external_id
+        name = staff_name(session.account)
         replies += await notices.to_owners(session, "alert-code-guessing", cashier=name)
     return replies
 

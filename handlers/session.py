@@ -49,6 +49,11 @@ def shown_name(customer: Customer) -> str:
     return customer.display_name or "—"
 
 
+def staff_name(account: ChannelAccount) -> str:
+    """How a staff member is named to owners: their chat name, else their chat id."""
+    return account.display_name or account.external_id
+
+
 def command_for_label(text: str) -> str | None:
     """Map a menu label typed or tapped in any language to its command."""
     label = text.strip()

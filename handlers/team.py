@@ -6,7 +6,7 @@ pressed by someone who lost their role does nothing.
 
 from __future__ import annotations
 
-from handlers.session import Session
+from handlers.session import Session, staff_name
 from handlers.types import Button, CommandMenu, Recipient, Reply
 from locales import format_date
 from loyalty import conversations, staff
@@ -56,7 +56,7 @@ async def show_team(session: Session) -> list[Reply]:
     removable: list[tuple[Button, ...]] = []
     for member in await staff.team():
         account = member.account
-        name = account.display_name or account.external_id
+        name = staff_name(account)
         where = member.store.name if member.store else session.say("staff-all-stores")
         lines.append(
             session.say(
@@ -109,7 +109,7 @@ async def on_action(session: Session, parts: list[str]) -> list[Reply]:
             removed = await staff.remove(me, int(parts[1]), session.now)
             await conversations.end_flow(session.conversation)
             account = removed.account
-            name = account.display_name or account.external_id
+            name = staff_name(account)
             return [
                 Reply(session.say("staff-removed", name=name), edit=True),
                 Reply(

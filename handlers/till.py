@@ -7,7 +7,7 @@ update or a second process handling the same button records one purchase.
 from __future__ import annotations
 
 from handlers import notices
-from handlers.session import Session, shown_name
+from handlers.session import Session, shown_name, staff_name
 from handlers.types import Button, Reply
 from locales import format_vnd, t
 from loyalty import conversations, members, menu, purchases, referrals, rules, tiers
@@ -170,7 +170,7 @@ async def on_action(session: Session, parts: list[str]) -> list[Reply]:
             "alert-many-purchases",
             name=shown_name(member),
             count=recorded.purchases_today,
-            cashier=session.account.display_name or session.account.external_id,
+            cashier=staff_name(session.account),
         )
     if recorded.referral is not None and recorded.referral.referrer_id is not None:
         replies += await _thank_referrer(member, recorded.referral)
