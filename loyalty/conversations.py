@@ -8,8 +8,9 @@ typed by hand) is recognised and refused politely instead of acting on stale sta
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -46,10 +47,26 @@ async def account_for(caller: Caller, at: datetime) -> ChannelAccount:
             await ChannelAccount.get(channel=caller.channel, external_id=caller.user_id),
             False,
         )
-    if not created:
+    if not created and _stale(account, defaults, at):
         await ChannelAccount.filter(id=account.id).update(**defaults)
         account.update_from_dict(defaults)
     return account
+
+
+#: ``last_seen_at`` is for "who has been here lately", not an exact log: write it at most this
+#: often, so a busy chat does not cost a write per message.
+SEEN_RESOLUTION = timedelta(minutes=10)
+
+
+def _stale(account: ChannelAccount, current: Mapping[str, object], at: datetime) -> bool:
+    """Whether the stored account differs from what the app just told us (or was seen long ago,
+    or was marked unreachable: a message proves the chat works again)."""
+    if account.unreachable_at is not None or account.last_seen_at is None:
+        return True
+    if at - account.last_seen_at >= SEEN_RESOLUTION:
+        return True
+    fields = ("chat_id", "display_name", "username")
+    return any(getattr(account, name) != current[name] for name in fields)
 
 
 async def member_of(account: ChannelAccount) -> Customer | None:

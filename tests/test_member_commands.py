@@ -77,3 +77,20 @@ async def test_text_outside_any_flow_gets_a_hint(db: str, shop: Shop) -> None:
     chat = await join(Chat(shop))
     replies = await chat.say("cho mình 1 ly cà phê sữa đá")
     assert "Mình chưa hiểu" in replies[0].text and replies[0].keyboard is None
+
+
+async def test_accounts_are_rewritten_only_when_something_changed(
+    db: str, shop: Shop, clock: FakeClock
+) -> None:
+    chat = await join(Chat(shop))
+    seen = (await ChannelAccount.get()).last_seen_at
+    clock.advance(minutes=3)
+    await chat.say("/points")
+    assert (await ChannelAccount.get()).last_seen_at == seen  # no write for a busy chat
+    chat.name = "Lan Trần"
+    await chat.say("/points")
+    account = await ChannelAccount.get()
+    assert (account.display_name, account.last_seen_at) == ("Lan Trần", clock.now)
+    clock.advance(minutes=11)
+    await chat.say("/points")
+    assert (await ChannelAccount.get()).last_seen_at == clock.now
