@@ -230,6 +230,117 @@ async def test_injected_flood_wait_surfaces_as_retry_after(fake: FakeTelegram, b
     assert (await bot.send_message(LAN.id, "hi")).text == "hi"  # only the next call fails
 
 
+# PTB warns that RetryAfter.retry_after will become a timedelta every time it builds one (unless
+# PTB_TIMEDELTA is set); ``seconds()`` already accepts both forms.
+quiet_retry_after = pytest.mark.filterwarnings(
+    "ignore:.*`retry_after` will be of type:DeprecationWarning"
+)
+
+
+@quiet_retry_after
+async def test_flood_limits_pace_each_chat() -> None:
+    async with FakeTelegram(flood_limits=True, per_chat_interval=0.2) as limited:
+        async with make_bot(limited) as client:
+            await client.send_message(LAN.id, "một")
+            with pytest.raises(RetryAfter) as caught:
+                await client.send_message(LAN.id, "hai")
+            assert seconds(caught.value.retry_after) >= 1  # whole seconds, never 0
+            await client.send_message(MINH.id, "other chats are not held up")
+            await asyncio.sleep(0.25)
+            assert (await client.send_message(LAN.id, "hai")).text == "hai"
+
+        rejected = limited.calls[-3]
+        assert rejected.method == "sendMessage" and rejected.failed
+        assert rejected.error_code == 429
+        assert rejected.description == "Too Many Requests: retry after 1"
+        assert limited.flood_rejections == 1
+        # The rejected send left no trace in the chat.
+        assert [m["text"] for m in limited.messages(LAN.id)] == ["một", "hai"]
+
+
+async def test_flood_limit_answer_is_telegrams_envelope() -> None:
+    async with FakeTelegram(flood_limits=True, per_chat_interval=2.5) as limited:
+        url = f"{limited.root}/bot{limited.token}/sendMessage"
+        async with aiohttp.ClientSession() as session:
+            async with session.post(url, json={"chat_id": LAN.id, "text": "a"}) as response:
+                assert response.status == 200
+            async with session.post(url, json={"chat_id": LAN.id, "text": "b"}) as response:
+                assert response.status == 429
+                assert await response.json() == {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests: retry after 3",
+                    "parameters": {"retry_after": 3},
+                }
+
+
+@quiet_retry_after
+async def test_flood_limits_cap_the_global_rate() -> None:
+    async with FakeTelegram(flood_limits=True, global_rate=30) as limited:
+        async with make_bot(limited) as client:
+            chats = range(5001, 5041)
+            outcomes = await asyncio.gather(
+                *(client.send_message(chat_id, "khuyến mãi") for chat_id in chats),
+                return_exceptions=True,
+            )
+        delivered = [o for o in outcomes if not isinstance(o, BaseException)]
+        flooded = [o for o in outcomes if isinstance(o, RetryAfter)]
+        assert len(delivered) == 30 and len(flooded) == 10, outcomes
+        assert all(seconds(error.retry_after) >= 1 for error in flooded)
+        assert limited.flood_rejections == len(flooded)
+        assert sum(limited.delivered_counts().values()) == 30
+        failed = [c for c in limited.calls if c.failed]
+        assert len(failed) == 10 and {c.error_code for c in failed} == {429}
+        assert all(limited.messages(c.params["chat_id"]) == [] for c in failed)
+
+
+@quiet_retry_after
+async def test_flood_limits_ignore_edits_and_failed_sends() -> None:
+    async with FakeTelegram(flood_limits=True, global_rate=2) as limited:
+        async with make_bot(limited) as client:
+            with pytest.raises(BadRequest, match="Message text is empty"):
+                await client.send_message(LAN.id, " ")  # refused sends use no allowance
+            sent = await client.send_message(LAN.id, "một")
+            for n in range(3):
+                await client.edit_message_text(f"sửa {n}", LAN.id, sent.message_id)
+                await client.send_chat_action(LAN.id, "typing")
+            limited.fail_next("sendMessage", error_code=429, retry_after=5)
+            with pytest.raises(RetryAfter):
+                await client.send_message(MINH.id, "injected")
+            await client.send_message(MINH.id, "hai")
+            with pytest.raises(RetryAfter):
+                await client.send_message(1003, "ba")  # the third send in a second
+        assert limited.flood_rejections == 1  # the injected 429 is not the limiter's
+
+
+async def test_without_flood_limits_nothing_is_limited(fake: FakeTelegram, bot: Bot) -> None:
+    outcomes = await asyncio.gather(
+        *(bot.send_message(LAN.id if n % 2 else 6000 + n, f"m{n}") for n in range(60)),
+        return_exceptions=True,
+    )
+    assert not [o for o in outcomes if isinstance(o, BaseException)]
+    assert fake.flood_rejections == 0
+    assert fake.delivered_counts()[LAN.id] == 30
+
+
+async def test_delivered_counts_counts_successful_sends(fake: FakeTelegram, bot: Bot) -> None:
+    assert fake.delivered_counts() == {}
+    await bot.send_message(LAN.id, "một")
+    await bot.send_photo(LAN.id, png(20, 20))
+    await bot.send_document(MINH.id, b"csv", filename="a.csv")
+    sent = await bot.send_message(MINH.id, "hai")
+    await bot.edit_message_text("đã sửa", MINH.id, sent.message_id)
+    await bot.send_chat_action(MINH.id, "typing")
+    fake.fail_next("sendMessage", error_code=403, chat_id=LAN.id)
+    with pytest.raises(Forbidden):
+        await bot.send_message(LAN.id, "blocked")
+    with pytest.raises(BadRequest):
+        await bot.send_message(MINH.id, "x" * 4097)
+    assert fake.delivered_counts() == {LAN.id: 2, MINH.id: 2}
+    fake.clear_calls()
+    assert fake.delivered_counts() == {}
+
+
 async def test_injected_forbidden_and_chat_not_found(fake: FakeTelegram, bot: Bot) -> None:
     fake.fail_next("sendMessage", error_code=403, chat_id=MINH.id, times=2)
     fake.fail_next("sendPhoto", error_code=400, description="Bad Request: chat not found")

@@ -11,7 +11,11 @@ code runs against it unchanged, exactly as it would against ``https://api.telegr
 Deliberate simplifications, each documented where it happens: every chat is a private chat unless
 its id is negative; webhooks may use plain ``http://`` on a loopback host (Telegram requires
 HTTPS); a webhook update is given up after a few failed attempts instead of being retried for
-hours; flood limits only happen when a test injects them with :meth:`FakeTelegram.fail_next`.
+hours; flood limits are off unless asked for. A test can inject a single 429 with
+:meth:`FakeTelegram.fail_next`, or construct the fake with ``flood_limits=True`` to get Telegram's
+documented limits on ``sendMessage`` / ``sendPhoto`` / ``sendDocument`` (about 30 messages a
+second overall, one a second per chat), answered with real 429 "retry after N" errors, so that a
+sender's pacing and retry logic can be proven against them.
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ import contextlib
 import copy
 import io
 import json
+import math
 import mimetypes
 import re
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +46,11 @@ MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_COMMANDS = 100
+
+# The methods Telegram's flood limits count: the ones that deliver a new message to a chat.
+# Edits and chat actions have their own, much looser limits that the fake does not model.
+FLOOD_LIMITED_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
+FLOOD_WINDOW_SECONDS = 1.0
 
 # What Telegram sends when no allowed_updates was ever given (or an empty list was given).
 ALL_UPDATE_TYPES = frozenset(
@@ -320,6 +331,15 @@ class _Failure:
     retry_after: int | None
     chat_id: int | str | None
     remaining: int
+
+
+@dataclass
+class _FloodSlot:
+    """A send let through by the flood limiter, kept so it can be given back if the send fails."""
+
+    at: float
+    chat_id: int | None
+    previous: float | None
 
 
 @dataclass
@@ -1048,6 +1068,14 @@ class FakeTelegram:
     ``strict_chats=True`` answers 400 "chat not found" when the bot writes to a private chat no
     simulated user ever opened, as Telegram does for ids it does not know; it is off by default
     so tests can message users they never pushed anything for.
+
+    ``flood_limits=True`` enforces Telegram's flood limits on the sending methods (see
+    ``FLOOD_LIMITED_METHODS``): more than ``global_rate`` sends in any sliding second, or a send
+    to a chat less than ``per_chat_interval`` seconds after the previous one to that chat, is
+    answered 429 "Too Many Requests: retry after N" and has no effect. ``flood_rejections``
+    counts those answers (injected ``fail_next`` 429s are not included), so a benchmark can report
+    how often a sender ran into the limits. Off by default: most tests send far faster than
+    Telegram allows and are not about pacing.
     """
 
     def __init__(
@@ -1058,12 +1086,23 @@ class FakeTelegram:
         *,
         bot_name: str = "Quen",
         strict_chats: bool = False,
+        flood_limits: bool = False,
+        global_rate: int = 30,
+        per_chat_interval: float = 1.0,
     ) -> None:
+        if global_rate < 1:
+            raise ValueError("global_rate must be at least 1")
+        if per_chat_interval < 0:
+            raise ValueError("per_chat_interval must not be negative")
         self.token = token
         self.bot_username = bot_username
         self.bot_id = bot_id
         self.bot_name = bot_name
         self.strict_chats = strict_chats
+        self.flood_limits = flood_limits
+        self.global_rate = global_rate
+        self.per_chat_interval = per_chat_interval
+        self.flood_rejections = 0
         self.calls: list[Call] = []
         self.deliveries: list[Delivery] = []
         # Pauses between webhook attempts; one more attempt than pauses, then the update is
@@ -1094,6 +1133,11 @@ class FakeTelegram:
         self._callbacks: dict[str, int] = {}
         self._next_callback = 1
         self._failures: list[_Failure] = []
+        self._stalls: list[tuple[str, str | None, float]] = []
+        # Flood limiter state, on time.monotonic(): accepted sends in the last second (oldest
+        # first) and, per chat, when the last accepted send to it happened.
+        self._recent_sends: deque[float] = deque()
+        self._last_send_to: dict[int, float] = {}
         self._files: dict[str, _StoredFile] = {}
         self._files_by_path: dict[str, _StoredFile] = {}
         self._photo_groups: dict[str, list[dict[str, Any]]] = {}
@@ -1265,6 +1309,21 @@ class FakeTelegram:
         self.calls.clear()
         self.deliveries.clear()
 
+    def delivered_counts(self) -> dict[int, int]:
+        """Successful sends per chat id, to check a sender for lost or duplicated messages.
+
+        Counted from ``calls``, so ``clear_calls()`` starts the count over; failed attempts
+        (429s included) do not count, only what actually reached the chat.
+        """
+        counts: dict[int, int] = {}
+        for call in self.calls:
+            if call.method not in FLOOD_LIMITED_METHODS or call.failed:
+                continue
+            chat_id = call.chat_id
+            if isinstance(chat_id, int) and not isinstance(chat_id, bool):
+                counts[chat_id] = counts.get(chat_id, 0) + 1
+        return counts
+
     def _record(self, call: Call) -> None:
         self.calls.append(call)
         self._calls_pulse.notify()
@@ -1302,6 +1361,20 @@ class FakeTelegram:
             _Failure(method.lower(), error_code, description, retry_after, chat_id, times)
         )
 
+    def stall_next(self, method: str, seconds: float, *, chat_id: int | str | None = None) -> None:
+        """Handle the next call of ``method`` (to ``chat_id`` if given) normally, then wait
+        ``seconds`` before answering: the message is delivered but the client times out first,
+        the case where a sender cannot know whether it arrived."""
+        self._stalls.append((method.lower(), None if chat_id is None else str(chat_id), seconds))
+
+    def _take_stall(self, method: str, params: dict[str, Any]) -> float:
+        for stall in self._stalls:
+            name, chat, seconds = stall
+            if name == method.lower() and chat in (None, str(params.get("chat_id"))):
+                self._stalls.remove(stall)
+                return seconds
+        return 0.0
+
     def _injected_failure(self, method: str, params: dict[str, Any]) -> None:
         for failure in self._failures:
             if failure.method != method.lower():
@@ -1315,6 +1388,58 @@ class FakeTelegram:
                 {"retry_after": failure.retry_after} if failure.retry_after is not None else None
             )
             raise ApiError(failure.error_code, failure.description, parameters)
+
+    # ---------------------------------------------------------------- flood limits
+
+    def _take_flood_slot(self, method: str, params: dict[str, Any]) -> _FloodSlot | None:
+        """Let a send through the flood limits (reserving its place) or raise Telegram's 429.
+
+        The place is taken before the handler runs, not after it succeeds: a handler may await
+        (sendPhoto fetching a URL) and concurrent sends must not all squeeze through meanwhile.
+        """
+        if not self.flood_limits or method not in FLOOD_LIMITED_METHODS:
+            return None
+        now = time.monotonic()
+        recent = self._recent_sends
+        while recent and recent[0] <= now - FLOOD_WINDOW_SECONDS:
+            recent.popleft()
+        wait = 0.0
+        if len(recent) >= self.global_rate:
+            # The window frees up when the oldest send in it is a full second old.
+            wait = recent[0] + FLOOD_WINDOW_SECONDS - now
+        raw_chat_id = params.get("chat_id")
+        chat_id = (
+            raw_chat_id
+            if isinstance(raw_chat_id, int) and not isinstance(raw_chat_id, bool)
+            else None  # the handler rejects it; there is no chat to limit
+        )
+        previous = self._last_send_to.get(chat_id) if chat_id is not None else None
+        if previous is not None:
+            wait = max(wait, previous + self.per_chat_interval - now)
+        if wait > 0:
+            self.flood_rejections += 1
+            retry_after = max(1, math.ceil(wait))
+            raise ApiError(
+                429,
+                f"Too Many Requests: retry after {retry_after}",
+                {"retry_after": retry_after},
+            )
+        recent.append(now)
+        if chat_id is not None:
+            self._last_send_to[chat_id] = now
+        return _FloodSlot(now, chat_id, previous)
+
+    def _return_flood_slot(self, slot: _FloodSlot | None) -> None:
+        """Undo ``_take_flood_slot`` for a send that failed: only delivered sends count."""
+        if slot is None:
+            return
+        with contextlib.suppress(ValueError):  # already slid out of the window
+            self._recent_sends.remove(slot.at)
+        if slot.chat_id is not None and self._last_send_to.get(slot.chat_id) == slot.at:
+            if slot.previous is None:
+                del self._last_send_to[slot.chat_id]
+            else:
+                self._last_send_to[slot.chat_id] = slot.previous
 
     # ---------------------------------------------------------------- simulated users
 
@@ -1503,7 +1628,12 @@ class FakeTelegram:
                 raise ApiError(404, "Not Found")
             call.method, handler = known
             self._injected_failure(call.method, call.params)
-            result = await handler(call.params, uploads)
+            flood_slot = self._take_flood_slot(call.method, call.params)
+            try:
+                result = await handler(call.params, uploads)
+            except BaseException:
+                self._return_flood_slot(flood_slot)
+                raise
         except ApiError as exc:
             call.failed = True
             call.error_code = exc.error_code
@@ -1518,6 +1648,9 @@ class FakeTelegram:
             payload["result"] = result
         call.result = copy.deepcopy(payload["result"])
         self._record(call)
+        stall = self._take_stall(call.method, call.params)
+        if stall:
+            await asyncio.sleep(stall)
         return web.json_response(payload, dumps=_dumps)
 
     @staticmethod
