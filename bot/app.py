@@ -10,13 +10,15 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache, partial
 from pathlib import Path
 
 from aiohttp import web
 from PIL import Image
 
+from bot.delivery import Channel
+from bot.sender import OutboxSender
 from bot.settings import Settings, TelegramMode
 from bot.telegram import TelegramChannel
 from bot.web import build_web_app
@@ -52,6 +54,7 @@ def shop_for(
         clock=clock,
         owners=frozenset(("telegram", str(owner)) for owner in settings.owner_telegram_ids),
         logo=_logo(settings.logo_path) if settings.logo_path else None,
+        marketing_hold=settings.marketing_policy().problem,
     )
 
 
@@ -66,11 +69,24 @@ class QuenApp:
         if settings.telegram_token is not None:
             self.telegram = TelegramChannel(settings, self.handle, clock)
         self.scheduler = build_scheduler(settings.zone, clock)
+        channels: dict[str, Channel] = {}
+        if self.telegram is not None:
+            channels[self.telegram.name] = self.telegram
+        self.sender = OutboxSender(
+            channels,
+            lambda: self.shop,
+            settings.marketing_policy(),
+            clock,
+            rate=settings.send_rate,
+            lease=timedelta(seconds=settings.outbox_lease_seconds),
+        )
         self._runner: web.AppRunner | None = None
         self.http_port: int | None = None
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
-        return await handle(incoming, self.shop)
+        replies = await handle(incoming, self.shop)
+        self.sender.nudge()  # a purchase or a redemption may have queued a notice
+        return replies
 
     async def start(self) -> None:
         await ensure_default_tiers()
@@ -90,8 +106,10 @@ class QuenApp:
         await self.telegram.start()
         # The card's deep link must name the bot people actually talk to.
         self.shop = shop_for(self.settings, self.telegram.username, self.clock)
+        self.sender.start()
 
     async def stop(self) -> None:
+        await self.sender.stop()
         if self.telegram is not None:
             await self.telegram.stop()
         if self._runner is not None:

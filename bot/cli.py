@@ -50,6 +50,19 @@ async def _chat(settings: Settings, user: str | None, role: str) -> None:
         await close_database()
 
 
+async def _outbox(settings: Settings) -> None:
+    from handlers.outbox import describe
+    from loyalty.outbox import report
+    from models.db import close_database, open_database
+
+    await open_database(settings.database_url)
+    try:
+        hold = settings.marketing_policy().problem
+        print(describe(await report(), settings.default_language, settings.zone, hold))
+    finally:
+        await close_database()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="quen", description="Quen: a loyalty program inside Telegram (and Zalo)."
@@ -57,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="start the bot: migrate, HTTP server, scheduler, Telegram")
     commands.add_parser("migrate", help="bring the database schema up to date")
+    commands.add_parser("outbox", help="show the messages queued, sent, failed and why")
     chat = commands.add_parser(
         "chat", help="talk to the bot in this terminal, as a customer, a cashier or the owner"
     )
@@ -81,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging(settings.log_level)
     if args.command == "migrate":
         asyncio.run(_migrate(settings))
+    elif args.command == "outbox":
+        asyncio.run(_outbox(settings))
     elif args.command == "chat":
         asyncio.run(_chat(settings, args.user, args.role))
     else:

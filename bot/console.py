@@ -9,19 +9,27 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.delivery import Outcome, Result
+from bot.sender import OutboxSender
 from handlers.router import handle
 from handlers.types import Contact, Incoming, Reply, Shop
 from locales import t
 from loyalty import staff
 from loyalty.conversations import Caller, account_for
+from loyalty.outbox import Policy
 
 CHANNEL = "console"
 
 
 class ConsoleChat:
+    """One terminal user. It is also the console's outbox channel: messages the bot starts for
+    console accounts (a points notice after ``--as cashier`` records a purchase) print here."""
+
+    name = CHANNEL
+
     def __init__(self, shop: Shop, user: str, card_dir: Path, language: str) -> None:
         self.shop = shop
         self.user = user
@@ -29,6 +37,28 @@ class ConsoleChat:
         self.language = language
         self.actions: list[str] = []
         self.cards = 0
+        self._pushed: list[str] = []
+        self.sender = OutboxSender(
+            {CHANNEL: self},
+            lambda: self.shop,
+            Policy(zone=shop.zone),
+            lambda: datetime.now(UTC),
+            rate=25,
+            lease=timedelta(seconds=60),
+        )
+
+    async def deliver(self, chat_id: str, reply: Reply) -> Outcome:
+        self._pushed.append(f"  (→ {chat_id}) {reply.text}")
+        if reply.image is not None:
+            self._pushed.append(self._save_card(reply.image))
+        return Outcome(Result.SENT)
+
+    def _save_card(self, image: bytes) -> str:
+        self.cards += 1
+        self.card_dir.mkdir(parents=True, exist_ok=True)
+        path = self.card_dir / f"{self.user}-card-{self.cards}.png"
+        path.write_bytes(image)
+        return t(self.language, "console-card-saved", path=str(path))
 
     def incoming(self, line: str) -> Incoming:
         text = line.strip()
@@ -52,16 +82,9 @@ class ConsoleChat:
         self.actions = []
         lines: list[str] = []
         for reply in replies:
-            if reply.to is not None:  # someone else's chat: shown here, as that is all we have
-                lines.append(f"  (→ {reply.to.channel}:{reply.to.user_id}) {reply.text}")
-                continue
             lines.append(reply.text)
             if reply.image is not None:
-                self.cards += 1
-                self.card_dir.mkdir(parents=True, exist_ok=True)
-                path = self.card_dir / f"{self.user}-card-{self.cards}.png"
-                path.write_bytes(reply.image)
-                lines.append(t(self.language, "console-card-saved", path=str(path)))
+                lines.append(self._save_card(reply.image))
             for row in reply.buttons:
                 for button in row:
                     self.actions.append(button.action)
@@ -76,7 +99,10 @@ class ConsoleChat:
         return "\n".join(lines)
 
     async def turn(self, line: str) -> str:
-        return self.render(await handle(self.incoming(line), self.shop))
+        text = self.render(await handle(self.incoming(line), self.shop))
+        await self.sender.flush()
+        pushed, self._pushed = self._pushed, []
+        return "\n".join([text, *pushed])
 
 
 async def appoint_console_cashier(user: str) -> None:

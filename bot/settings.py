@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from loyalty.outbox import Policy, policy_from
+
 DEFAULT_DATABASE_URL = "sqlite://data/quen.sqlite3"
 _SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -35,6 +37,7 @@ class Settings(BaseSettings):
     telegram_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
     telegram_mode: TelegramMode = TelegramMode.POLLING
+    telegram_timeout: float = Field(default=10.0, gt=0, le=120)
     webhook_secret: SecretStr | None = None
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
@@ -46,6 +49,11 @@ class Settings(BaseSettings):
     bot_username: str = "QuenBot"
     log_level: str = "INFO"
     logo_path: Path | None = None
+    send_rate: float = Field(default=25.0, gt=0, le=1000)
+    send_window: str = "08:00-21:00"
+    marketing_daily_cap: int = 1
+    marketing_weekly_cap: int = 2
+    outbox_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
 
     @field_validator("owner_telegram_ids", mode="before")
     @classmethod
@@ -112,6 +120,13 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def marketing_policy(self) -> Policy:
+        """The send window and caps. A value that makes no sense holds marketing (logged, and
+        shown in ``/outbox``) instead of stopping the bot: transactional messages still flow."""
+        return policy_from(
+            self.send_window, self.marketing_daily_cap, self.marketing_weekly_cap, self.zone
+        )
 
     def sqlite_path(self) -> Path | None:
         """The database file, for SQLite URLs (so start-up can create its folder)."""

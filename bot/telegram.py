@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+import httpx
 from telegram import (
     BotCommand,
     BotCommandScopeChat,
@@ -29,9 +30,10 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
+from bot.delivery import Outcome, Result
 from bot.settings import Settings, TelegramMode
 from handlers.router import CUSTOMER_COMMANDS
 from handlers.types import CommandMenu, Contact, Incoming, Reply
@@ -123,6 +125,8 @@ def to_markup(reply: Reply) -> Markup | None:
 class TelegramChannel:
     """One bot on Telegram: receives updates, runs the handlers, sends the replies."""
 
+    name = CHANNEL
+
     def __init__(self, settings: Settings, handle: Handle, clock: Clock) -> None:
         if settings.telegram_token is None:
             raise ValueError("QUEN_TELEGRAM_TOKEN is required for the Telegram channel")
@@ -135,6 +139,8 @@ class TelegramChannel:
             .token(settings.telegram_token.get_secret_value())
             .base_url(f"{root}/bot")
             .base_file_url(f"{root}/file/bot")
+            .read_timeout(settings.telegram_timeout)
+            .write_timeout(settings.telegram_timeout)
         )
         if settings.telegram_mode is TelegramMode.WEBHOOK:
             builder = builder.updater(None)
@@ -199,15 +205,10 @@ class TelegramChannel:
             language = incoming.language_hint or self.settings.default_language
             replies = [Reply(t(language, "error-generic"))]
         message = update.callback_query.message if update.callback_query else None
-        sender_reachable = True
+        edit_id = message.message_id if message else None
         for reply in replies:
-            if reply.to is not None and reply.to.channel == CHANNEL:
-                await self._send(reply.to.chat_id, reply.to.user_id, reply, None)
-            elif reply.to is None and sender_reachable:
-                edit_id = message.message_id if message else None
-                sender_reachable = await self._send(
-                    incoming.chat_id, incoming.user_id, reply, edit_id
-                )
+            if not await self._send(incoming.chat_id, incoming.user_id, reply, edit_id):
+                break
 
     async def _answer_callback(self, update: Update) -> None:
         try:
@@ -225,61 +226,92 @@ class TelegramChannel:
         await self.application.bot.set_my_commands(commands, scope=scope)
 
     async def _send(self, chat: str, user_id: str, reply: Reply, edit_id: int | None) -> bool:
-        """Deliver one reply, waiting out 429s. False when the chat cannot be written to."""
-        bot = self.application.bot
-        chat_id = int(chat)
+        """Deliver one reply to the person who wrote, waiting out 429s. False when the chat
+        cannot be written to (then nothing more is sent to it for this update)."""
         if reply.menu is not None:
-            try:
-                await self._set_chat_menu(chat_id, reply.menu)
-            except TelegramError as error:  # the message matters more than the menu
-                log.warning("telegram: menu for %s not set: %s", chat_id, error)
+            await self._set_menu_quietly(int(chat), reply.menu)
         for _ in range(MAX_RETRY_AFTER + 1):
-            try:
-                if reply.edit and edit_id is not None:
-                    await bot.edit_message_text(
-                        reply.text,
-                        chat_id=chat_id,
-                        message_id=edit_id,
-                        reply_markup=inline_markup(reply),
-                    )
-                elif reply.document is not None:
-                    document = InputFile(reply.document.data, filename=reply.document.filename)
-                    await bot.send_document(chat_id, document, caption=reply.text)
-                elif reply.image is not None:
-                    await bot.send_photo(
-                        chat_id, reply.image, caption=reply.text, reply_markup=to_markup(reply)
-                    )
-                else:
-                    await bot.send_message(chat_id, reply.text, reply_markup=to_markup(reply))
-                return True
-            except RetryAfter as error:
-                log.warning("telegram 429 for chat %s: waiting %ss", chat_id, error.retry_after)
-                await asyncio.sleep(_seconds(error.retry_after))
-            except Forbidden:
+            outcome = await self._attempt(int(chat), reply, edit_id)
+            if outcome.result is Result.THROTTLED:
+                log.warning("telegram 429 for chat %s: waiting %ss", chat, outcome.retry_after)
+                await asyncio.sleep(outcome.retry_after)
+            elif outcome.result is Result.NOT_SENT:
+                await asyncio.sleep(1)
+            elif outcome.result is Result.UNREACHABLE:
                 await mark_unreachable(CHANNEL, user_id, self._clock())
                 return False
-            except BadRequest as error:
-                if "not modified" in error.message:
-                    return True
-                if "chat not found" in error.message.lower():
-                    await mark_unreachable(CHANNEL, user_id, self._clock())
-                    return False
-                log.error("telegram refused a reply to %s: %s", chat_id, error.message)
-                return True
-            except TimedOut:
-                # The message may have arrived: a retry could show it twice. Say nothing more.
-                log.warning("telegram timed out sending to %s", chat_id)
-                return False
-            except NetworkError as error:
-                log.warning("telegram network error for %s: %s", chat_id, error)
-                await asyncio.sleep(1)
+            else:
+                # SENT, REFUSED (logged), or UNKNOWN: the message may have arrived, and a retry
+                # could show it twice, so say nothing more.
+                return outcome.result is not Result.UNKNOWN
         return False
+
+    async def deliver(self, chat_id: str, reply: Reply) -> Outcome:
+        """One attempt, for the outbox sender (which owns pacing and retries)."""
+        if reply.menu is not None:
+            await self._set_menu_quietly(int(chat_id), reply.menu)
+        return await self._attempt(int(chat_id), reply, None)
+
+    async def _set_menu_quietly(self, chat_id: int, menu: CommandMenu) -> None:
+        try:
+            await self._set_chat_menu(chat_id, menu)
+        except TelegramError as error:  # the message matters more than the menu
+            log.warning("telegram: menu for %s not set: %s", chat_id, error)
+
+    async def _attempt(self, chat_id: int, reply: Reply, edit_id: int | None) -> Outcome:
+        """One API call, and what came of it."""
+        bot = self.application.bot
+        try:
+            if reply.edit and edit_id is not None:
+                await bot.edit_message_text(
+                    reply.text,
+                    chat_id=chat_id,
+                    message_id=edit_id,
+                    reply_markup=inline_markup(reply),
+                )
+            elif reply.document is not None:
+                document = InputFile(reply.document.data, filename=reply.document.filename)
+                await bot.send_document(chat_id, document, caption=reply.text)
+            elif reply.image is not None:
+                await bot.send_photo(
+                    chat_id, reply.image, caption=reply.text, reply_markup=to_markup(reply)
+                )
+            else:
+                await bot.send_message(chat_id, reply.text, reply_markup=to_markup(reply))
+        except RetryAfter as error:
+            return Outcome(Result.THROTTLED, str(error), _seconds(error.retry_after))
+        except Forbidden as error:
+            return Outcome(Result.UNREACHABLE, error.message)
+        except BadRequest as error:
+            if "not modified" in error.message:
+                return Outcome(Result.SENT)
+            if "chat not found" in error.message.lower():
+                return Outcome(Result.UNREACHABLE, error.message)
+            log.error("telegram refused a message to %s: %s", chat_id, error.message)
+            return Outcome(Result.REFUSED, error.message)
+        except NetworkError as error:  # TimedOut is a NetworkError too
+            return _network_outcome(error)
+        return Outcome(Result.SENT)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram update %s failed", update, exc_info=context.error)
 
     def _on_polling_error(self, error: TelegramError) -> None:
         log.warning("telegram polling: %s", error)
+
+
+#: httpx failures that happen before a request reaches Telegram: retrying cannot duplicate.
+_NEVER_LEFT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def _network_outcome(error: NetworkError) -> Outcome:
+    """A connection that never opened, or an HTTP error status (Telegram answered, and did not
+    deliver), is NOT_SENT; a timeout or a broken connection after the request left is UNKNOWN."""
+    cause = error.__cause__
+    if cause is None or isinstance(cause, _NEVER_LEFT):
+        return Outcome(Result.NOT_SENT, str(error))
+    log.warning("telegram: outcome unknown (%s)", error)
+    return Outcome(Result.UNKNOWN, str(error))
 
 
 def _seconds(retry_after: Any) -> float:

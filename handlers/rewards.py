@@ -3,9 +3,8 @@ scanning or typing a voucher and redeeming it (cashiers)."""
 
 from __future__ import annotations
 
-from handlers import notices
-from handlers.session import Session, shown_name, staff_name
-from handlers.types import Button, Reply
+from handlers.session import Session, shown_name
+from handlers.types import Button, Reply, Shop
 from locales import format_date, format_vnd, t
 from loyalty import conversations, vouchers
 from loyalty.voucher_card import render_voucher_card
@@ -31,17 +30,18 @@ def _gives(language: str, voucher: Voucher | Reward) -> str:
     return t(language, "voucher-gives-amount", amount=format_vnd(int(voucher.value), language))
 
 
-async def _card(session: Session, voucher: Voucher, token: str, owner: Customer) -> Reply:
+def voucher_reply(shop: Shop, voucher: Voucher, token: str, owner: Customer) -> Reply:
+    """The voucher card (QR with ``token``) and its caption, in the owner's language."""
     language = owner.language
-    expires = format_date(voucher.expires_at.astimezone(session.shop.zone).date())
+    expires = format_date(voucher.expires_at.astimezone(shop.zone).date())
     image = render_voucher_card(
-        shop_name=session.shop.name,
+        shop_name=shop.name,
         title=voucher.title,
         member_name=shown_name(owner),
         expires_label=t(language, "voucher-expires", date=expires),
         short_code=vouchers.grouped(voucher.short_code),
-        link=f"https://t.me/{session.shop.bot_username}?start={vouchers.VOUCHER_PREFIX}{token}",
-        logo=session.shop.logo,
+        link=f"https://t.me/{shop.bot_username}?start={vouchers.VOUCHER_PREFIX}{token}",
+        logo=shop.logo,
     )
     caption = t(
         language,
@@ -115,7 +115,7 @@ async def on_reward_action(session: Session, parts: list[str]) -> list[Reply]:
         voucher = await Voucher.get_or_none(id=target, customer_id=member.id, status="issued")
         if voucher is None:
             return [session.reply("voucher-error-not-live")]
-        return [await _card(session, voucher, await vouchers.fresh_token(voucher), member)]
+        return [voucher_reply(session.shop, voucher, await vouchers.fresh_token(voucher), member)]
     offer = await Reward.get_or_none(id=target, active=True) if target else None
     if offer is None:
         return [session.reply("voucher-error-reward-unknown")]
@@ -152,7 +152,7 @@ async def on_reward_action(session: Session, parts: list[str]) -> list[Reply]:
         fresh = await Customer.get(id=member.id)
         return [
             Reply(session.say("rewards-done", points=int(fresh.points_balance)), edit=True),
-            await _card(session, issued.voucher, issued.token, fresh),
+            voucher_reply(session.shop, issued.voucher, issued.token, fresh),
         ]
     return [session.reply("button-expired")]
 
@@ -229,11 +229,8 @@ async def redeem_by_code(session: Session) -> list[Reply]:
     voucher = await vouchers.by_code(session.incoming.args)
     if voucher is not None:
         return await _show_to_staff(session, voucher)
-    replies = [session.reply("voucher-not-found")]
-    if await vouchers.record_failure(staff, session.now):
-        name = staff_name(session.account)
-        replies += await notices.to_owners(session, "alert-code-guessing", cashier=name)
-    return replies
+    await vouchers.record_failure(staff, session.now)
+    return [session.reply("voucher-not-found")]
 
 
 async def on_redeem_action(session: Session, parts: list[str]) -> list[Reply]:
@@ -249,14 +246,12 @@ async def on_redeem_action(session: Session, parts: list[str]) -> list[Reply]:
         return [session.reply(f"voucher-error-{error.reason}", **where)]
     await conversations.end_flow(session.conversation)
     owner = await Customer.get(id=voucher.customer_id)
-    replies = [
+    return [
         Reply(
             session.say("voucher-redeemed", title=voucher.title, name=shown_name(owner)),
             edit=True,
         )
     ]
-    used = t(owner.language, "voucher-notice-used", title=voucher.title, shop=session.shop.name)
-    return [*replies, *await notices.to_member(owner, used)]
 
 
 # ------------------------------------------------------------------------------ owners
@@ -331,7 +326,4 @@ async def void_command(session: Session) -> list[Reply]:
     except VoucherError as error:
         return _refused(session, error)
     points = int(refund.points) if refund else 0
-    owner = await Customer.get(id=voucher.customer_id)
-    replies = [session.reply("voucher-voided", title=voucher.title, points=points)]
-    voided = t(owner.language, "voucher-notice-voided", title=voucher.title, points=points)
-    return [*replies, *await notices.to_member(owner, voided)]
+    return [session.reply("voucher-voided", title=voucher.title, points=points)]

@@ -7,7 +7,7 @@ pressed by someone who lost their role does nothing.
 from __future__ import annotations
 
 from handlers.session import Session, staff_name
-from handlers.types import Button, CommandMenu, Recipient, Reply
+from handlers.types import Button, CommandMenu, Reply
 from locales import format_date
 from loyalty import conversations, staff
 from loyalty.staff import CASHIER, MANAGER, OWNER, StaffError
@@ -108,15 +108,8 @@ async def on_action(session: Session, parts: list[str]) -> list[Reply]:
         if parts[0] == "rm" and len(parts) == 2 and parts[1].isdigit():
             removed = await staff.remove(me, int(parts[1]), session.now)
             await conversations.end_flow(session.conversation)
-            account = removed.account
-            name = staff_name(account)
             return [
-                Reply(session.say("staff-removed", name=name), edit=True),
-                Reply(
-                    session.say("staff-you-were-removed"),
-                    to=Recipient(account.channel, account.chat_id, account.external_id),
-                    menu=menu_for(None, account.language or session.shop.default_language),
-                ),
+                Reply(session.say("staff-removed", name=staff_name(removed.account)), edit=True)
             ]
     except StaffError as error:
         return refused(session, error)

@@ -6,11 +6,10 @@ update or a second process handling the same button records one purchase.
 
 from __future__ import annotations
 
-from handlers import notices
-from handlers.session import Session, shown_name, staff_name
+from handlers.session import Session, shown_name
 from handlers.types import Button, Reply
-from locales import format_vnd, t
-from loyalty import conversations, members, menu, purchases, referrals, rules, tiers
+from locales import format_vnd
+from loyalty import conversations, members, menu, purchases, rules, tiers
 from loyalty.phones import to_e164
 from loyalty.purchases import PurchaseRefused
 from models.members import Customer
@@ -151,7 +150,7 @@ async def on_action(session: Session, parts: list[str]) -> list[Reply]:
     await conversations.end_flow(conversation)
     if not recorded.new:
         return [session.reply("till-already-recorded")]
-    replies = [
+    return [
         Reply(
             session.say(
                 "till-recorded",
@@ -163,61 +162,6 @@ async def on_action(session: Session, parts: list[str]) -> list[Reply]:
             edit=True,
         )
     ]
-    replies += await _tell_member(session, member, recorded)
-    if recorded.suspicious:
-        replies += await notices.to_owners(
-            session,
-            "alert-many-purchases",
-            name=shown_name(member),
-            count=recorded.purchases_today,
-            cashier=staff_name(session.account),
-        )
-    if recorded.referral is not None and recorded.referral.referrer_id is not None:
-        replies += await _thank_referrer(member, recorded.referral)
-    return replies
-
-
-async def _thank_referrer(friend: Customer, reward: referrals.Reward) -> list[Reply]:
-    referrer = await Customer.get(id=reward.referrer_id)
-    text = t(
-        referrer.language,
-        "notice-referral-referrer",
-        points=reward.referrer_points,
-        name=shown_name(friend),
-    )
-    return await notices.to_member(referrer, text)
-
-
-async def _tell_member(
-    session: Session, member: Customer, recorded: purchases.Recorded
-) -> list[Reply]:
-    language = member.language
-    progress = recorded.progress
-    tier_name = progress.current.name(language)
-    lines = [
-        t(
-            language,
-            "notice-earned",
-            points=recorded.points,
-            shop=session.shop.name,
-            amount=format_vnd(int(recorded.purchase.amount_vnd), language),
-            balance=recorded.balance,
-        )
-    ]
-    if recorded.referral is not None and recorded.referral.friend_points:
-        lines.append(t(language, "notice-referral-friend", points=recorded.referral.friend_points))
-    if recorded.tier_up:
-        lines.append(t(language, "notice-tier-up", tier=tier_name))
-    if progress.next is not None:
-        lines.append(
-            t(
-                language,
-                "points-to-next",
-                points=progress.to_next,
-                tier=progress.next.name(language),
-            )
-        )
-    return await notices.to_member(member, "\n".join(lines))
 
 
 async def undo(session: Session) -> list[Reply]:
@@ -236,11 +180,4 @@ async def undo(session: Session) -> list[Reply]:
     ]
     if undone.shortfall:
         replies.append(session.reply("till-undone-shortfall", points=undone.shortfall))
-    notice = t(
-        member.language,
-        "notice-undone",
-        amount=format_vnd(int(undone.purchase.amount_vnd), member.language),
-        points=undone.taken_back,
-        balance=undone.balance,
-    )
-    return [*replies, *await notices.to_member(member, notice)]
+    return replies

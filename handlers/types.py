@@ -82,15 +82,6 @@ class Attachment:
 
 
 @dataclass(frozen=True)
-class Recipient:
-    """Someone other than the sender: the customer told about a purchase a cashier recorded."""
-
-    channel: str
-    chat_id: str
-    user_id: str
-
-
-@dataclass(frozen=True)
 class CommandMenu:
     """The command menu the recipient's chat should show from now on (staff get their own).
     No commands means "back to the default menu"."""
@@ -103,13 +94,12 @@ class CommandMenu:
 class Reply:
     """One message to send back. ``keyboard`` is a persistent menu of labels (typing one is the
     same as sending it), ``buttons`` are inline buttons under the message. ``edit`` replaces the
-    message whose button was pressed instead of sending a new one. ``to`` sends it to someone
-    else's chat instead of back to the sender."""
+    message whose button was pressed instead of sending a new one. Messages for anyone else
+    (the member a cashier served, the owners) go through the outbox (``loyalty.outbox``)."""
 
     text: str
     image: bytes | None = None
     document: Attachment | None = None
-    to: Recipient | None = None
     menu: CommandMenu | None = None
     buttons: tuple[tuple[Button, ...], ...] = ()
     keyboard: tuple[tuple[str, ...], ...] | None = None
@@ -135,3 +125,5 @@ class Shop:
     owners: frozenset[tuple[str, str]] = frozenset()
     #: The shop's logo for the middle of voucher QR codes (a PIL image), if configured.
     logo: Image.Image | None = None
+    #: Why marketing messages are being held (a misconfigured send window or cap), if they are.
+    marketing_hold: str | None = None

@@ -24,8 +24,10 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from loyalty.members import CONSENT_WORDING_VERSION, MARKETING, MEMBERSHIP
+from loyalty.outbox import CLAIMED, QUEUED, SKIPPED
 from models.ledger import LedgerEntry, PointsLot
 from models.members import ChannelAccount, ConsentRecord, Customer, MemberCard
+from models.outbox import OutboxMessage
 from models.purchases import Purchase
 from models.staff import StaffMember
 
@@ -239,7 +241,8 @@ async def erase_member(customer_id: int, at: datetime, *, channel: str) -> bool:
     Kept, because they identify nobody without the rest and the shop's books need them: ledger
     entries, points lots (the balance stays equal to the ledger, so totals and the points
     liability do not move), purchases and consent records. Withdrawal of every consent still
-    granted is appended to the consent records as evidence of the erasure request.
+    granted is appended to the consent records as evidence of the erasure request. Messages still
+    queued for the member are skipped, and the facts in all their outbox rows are cleared.
     """
     async with in_transaction():
         customer = (
@@ -268,6 +271,10 @@ async def erase_member(customer_id: int, at: datetime, *, channel: str) -> bool:
             "account_id", flat=True
         )
         await ChannelAccount.filter(id__in=list(staff_ids)).update(customer_id=None)
+        await OutboxMessage.filter(customer_id=customer_id, status__in=(QUEUED, CLAIMED)).update(
+            status=SKIPPED, reason="member deleted"
+        )
+        await OutboxMessage.filter(customer_id=customer_id).update(payload={})
         await ChannelAccount.filter(customer_id=customer_id).delete()
         withdrawn = [MEMBERSHIP, MARKETING] if customer.marketing_consent else [MEMBERSHIP]
         for purpose in withdrawn:

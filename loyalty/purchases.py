@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from loyalty import audit, ledger, referrals, rules, tiers
+from loyalty import audit, ledger, notices, outbox, referrals, rules, tiers
+from loyalty.staff import owner_accounts
 from models.ledger import LedgerEntry
 from models.members import ChannelAccount, Customer
 from models.purchases import Purchase
@@ -115,83 +116,133 @@ async def award_purchase(
     zone: ZoneInfo,
     items: list[str] | None = None,
 ) -> Recorded:
-    """Record a bill and credit its points at the member's tier multiplier, exactly once per key."""
+    """Record a bill and credit its points at the member's tier multiplier, exactly once per key.
+
+    The purchase, its points, a referral bonus, the tier and the notices (to the member, to the
+    referrer, to owners when a member buys suspiciously often) are one transaction.
+    """
     priced = await quote(customer, cashier, amount, at)
-    program, before = priced.program, priced.tier
-    purchase, new, reward = await _write_once(
-        customer, amount, priced.points, cashier, key, at, program, items or []
-    )
-    progress = await tiers.refresh_tier(customer.id, at)
-    local_midnight = at.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    today = await Purchase.filter(
-        customer_id=customer.id, created_at__gte=local_midnight, voided_at__isnull=True
-    ).count()
-    if new:
-        await audit.record(
-            cashier.account_id,
-            "purchase.record",
-            str(customer.id),
-            purchase=purchase.id,
-            amount=amount,
-            points=purchase.points,
-        )
-    balance = (await Customer.get(id=customer.id)).points_balance
-    return Recorded(
-        purchase=purchase,
-        new=new,
-        points=int(purchase.points),
-        balance=int(balance),
-        tier_before=before.current,
-        progress=progress,
-        purchases_today=today,
-        alert_over=program.daily_purchases_alert,
-        referral=reward,
-    )
-
-
-async def _write_once(
-    customer: Customer,
-    amount: int,
-    points: int,
-    cashier: StaffMember,
-    key: str,
-    at: datetime,
-    program: ProgramRules,
-    items: list[str],
-) -> tuple[Purchase, bool, referrals.Reward | None]:
     existing = await Purchase.get_or_none(idempotency_key=key)
     if existing is not None:
-        return existing, False, None
+        return await _replayed(existing, priced, at, zone)
     try:
         async with in_transaction():
-            entry = None
-            if points > 0:
-                entry = await ledger.credit(
-                    customer.id,
-                    points,
-                    at=at,
-                    key=f"purchase:{key}",
-                    note=f"{amount} VND",
-                    lifetime=timedelta(days=program.points_lifetime_days),
-                )
-            purchase = await Purchase.create(
-                customer_id=customer.id,
-                store_id=cashier.store_id,
-                cashier_id=cashier.id,
-                amount_vnd=amount,
-                points=points,
-                items=items,
-                idempotency_key=key,
-                earn_entry=entry,
-                created_at=at,
-            )
-            reward = await referrals.reward_first_purchase(customer.id, at, program)
-        return purchase, True, reward
+            return await _record(customer, amount, priced, cashier, key, at, zone, items or [])
     except IntegrityError:
         existing = await Purchase.get_or_none(idempotency_key=key)
         if existing is None:
             raise
-        return existing, False, None
+        return await _replayed(existing, priced, at, zone)
+
+
+async def _purchases_today(customer_id: int, at: datetime, zone: ZoneInfo) -> int:
+    # In UTC: SQLite compares stored times as text, and they are stored in UTC.
+    local_midnight = at.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    local_midnight = local_midnight.astimezone(UTC)
+    return await Purchase.filter(
+        customer_id=customer_id, created_at__gte=local_midnight, voided_at__isnull=True
+    ).count()
+
+
+async def _replayed(purchase: Purchase, priced: Quote, at: datetime, zone: ZoneInfo) -> Recorded:
+    """The first recording's outcome, for a replayed key: nothing is written or sent again."""
+    customer_id = purchase.customer_id
+    return Recorded(
+        purchase=purchase,
+        new=False,
+        points=int(purchase.points),
+        balance=int((await Customer.get(id=customer_id)).points_balance),
+        tier_before=priced.tier.current,
+        progress=await tiers.refresh_tier(customer_id, at),
+        purchases_today=await _purchases_today(customer_id, at, zone),
+        alert_over=priced.program.daily_purchases_alert,
+    )
+
+
+async def _record(
+    customer: Customer,
+    amount: int,
+    priced: Quote,
+    cashier: StaffMember,
+    key: str,
+    at: datetime,
+    zone: ZoneInfo,
+    items: list[str],
+) -> Recorded:
+    """Inside the transaction: every write of one purchase, and the notices it causes."""
+    program, points = priced.program, priced.points
+    entry = None
+    if points > 0:
+        entry = await ledger.credit(
+            customer.id,
+            points,
+            at=at,
+            key=f"purchase:{key}",
+            note=f"{amount} VND",
+            lifetime=timedelta(days=program.points_lifetime_days),
+        )
+    purchase = await Purchase.create(
+        customer_id=customer.id,
+        store_id=cashier.store_id,
+        cashier_id=cashier.id,
+        amount_vnd=amount,
+        points=points,
+        items=items,
+        idempotency_key=key,
+        earn_entry=entry,
+        created_at=at,
+    )
+    reward = await referrals.reward_first_purchase(customer.id, at, program)
+    recorded = Recorded(
+        purchase=purchase,
+        new=True,
+        points=points,
+        balance=int((await Customer.get(id=customer.id)).points_balance),
+        tier_before=priced.tier.current,
+        progress=await tiers.refresh_tier(customer.id, at),
+        purchases_today=await _purchases_today(customer.id, at, zone),
+        alert_over=program.daily_purchases_alert,
+        referral=reward,
+    )
+    await _queue_notices(recorded, customer.id, cashier, at)
+    await audit.record(
+        cashier.account_id,
+        "purchase.record",
+        str(customer.id),
+        purchase=purchase.id,
+        amount=amount,
+        points=points,
+    )
+    return recorded
+
+
+async def _queue_notices(
+    recorded: Recorded, customer_id: int, cashier: StaffMember, at: datetime
+) -> None:
+    purchase, progress, reward = recorded.purchase, recorded.progress, recorded.referral
+    upcoming = progress.next
+    await outbox.to_member(
+        customer_id,
+        notices.earned(
+            purchase.id,
+            amount=int(purchase.amount_vnd),
+            points=recorded.points,
+            balance=recorded.balance,
+            friend_points=reward.friend_points if reward else 0,
+            new_tier=progress.current.code if recorded.tier_up else None,
+            next_tier=(upcoming.code, progress.to_next) if upcoming is not None else None,
+        ),
+        at,
+    )
+    if reward is not None and reward.referrer_id is not None:
+        await outbox.to_member(
+            reward.referrer_id, notices.referral_thanks(customer_id, reward.referrer_points), at
+        )
+    if recorded.suspicious:
+        alert = notices.many_purchases(
+            purchase.id, customer_id, recorded.purchases_today, cashier.account_id
+        )
+        await outbox.to_accounts(await owner_accounts(), alert, at)
 
 
 @dataclass(frozen=True)
@@ -216,23 +267,26 @@ async def undo_last(cashier: StaffMember, at: datetime) -> Undone:
     )
     if last is None:
         raise PurchaseRefused("nothing-to-undo")
-    # The reversal is keyed by the purchase, so it happens once even if we stop right after it
-    # and the cashier sends /undo again; only then is the purchase marked void.
-    taken = 0
-    if last.earn_entry_id is not None:
-        earned = await LedgerEntry.get(id=last.earn_entry_id)
-        reversal = await ledger.take_back(earned, at=at, key=f"undo:{last.id}")
-        taken = -int(reversal.points) if reversal else 0
-    voided = await Purchase.filter(id=last.id, voided_at__isnull=True).update(voided_at=at)
-    if not voided:
-        raise PurchaseRefused("nothing-to-undo")
-    await tiers.refresh_tier(last.customer_id, at)
-    await audit.record(
-        cashier.account_id,
-        "purchase.undo",
-        str(last.customer_id),
-        purchase=last.id,
-        points=taken,
-    )
-    balance = (await Customer.get(id=last.customer_id)).points_balance
-    return Undone(last, taken, int(last.points) - taken, int(balance))
+    # One transaction: the conditional void decides which of two concurrent undos wins, and the
+    # reversal (keyed by the purchase), the tier and the member's notice go with it.
+    async with in_transaction():
+        voided = await Purchase.filter(id=last.id, voided_at__isnull=True).update(voided_at=at)
+        if not voided:
+            raise PurchaseRefused("nothing-to-undo")
+        taken = 0
+        if last.earn_entry_id is not None:
+            earned = await LedgerEntry.get(id=last.earn_entry_id)
+            reversal = await ledger.take_back(earned, at=at, key=f"undo:{last.id}")
+            taken = -int(reversal.points) if reversal else 0
+        await tiers.refresh_tier(last.customer_id, at)
+        balance = int((await Customer.get(id=last.customer_id)).points_balance)
+        notice = notices.undone(last.id, amount=int(last.amount_vnd), points=taken, balance=balance)
+        await outbox.to_member(last.customer_id, notice, at)
+        await audit.record(
+            cashier.account_id,
+            "purchase.undo",
+            str(last.customer_id),
+            purchase=last.id,
+            points=taken,
+        )
+    return Undone(last, taken, int(last.points) - taken, balance)

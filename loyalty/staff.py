@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from loyalty import audit
+from loyalty import audit, notices, outbox
 from loyalty.members import hash_token
 from models.members import ChannelAccount
 from models.staff import StaffInvite, StaffMember, Store
@@ -114,9 +114,20 @@ async def remove(by: StaffMember, staff_id: int, at: datetime) -> StaffMember:
         raise StaffError("unknown-staff")
     if target.role not in MANAGES[by.role]:
         raise StaffError("not-allowed")
-    await StaffMember.filter(id=target.id, removed_at__isnull=True).update(removed_at=at)
-    await audit.record(by.account_id, "staff.remove", target.role, staff=target.id)
-    return await StaffMember.get(id=target.id).prefetch_related("account")
+    async with in_transaction():
+        await StaffMember.filter(id=target.id, removed_at__isnull=True).update(removed_at=at)
+        removed = await StaffMember.get(id=target.id).prefetch_related("account")
+        await outbox.to_accounts([removed.account], notices.staff_removed(target.id), at)
+        await audit.record(by.account_id, "staff.remove", target.role, staff=target.id)
+    return removed
+
+
+async def owner_accounts() -> list[ChannelAccount]:
+    """Where alerts for owners go."""
+    owners = await StaffMember.filter(role=OWNER, removed_at__isnull=True).prefetch_related(
+        "account"
+    )
+    return [owner.account for owner in owners]
 
 
 async def add_store(by: StaffMember, name: str) -> Store:

@@ -21,8 +21,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from loyalty import audit, ledger, tiers
+from loyalty import audit, ledger, notices, outbox, tiers
 from loyalty.members import hash_token
+from loyalty.staff import owner_accounts
 from models.ledger import LedgerEntry
 from models.members import Customer
 from models.rewards import RedeemFailure, Reward, Voucher
@@ -368,14 +369,25 @@ async def by_code(typed: str) -> Voucher | None:
 
 async def redeem(voucher_id: int, staff: StaffMember, at: datetime) -> Voucher:
     """Use the voucher: one conditional UPDATE decides who wins. Raises ``VoucherError`` with
-    ``already-redeemed``, ``expired`` or ``voided`` (and the voucher, to say when and where)."""
-    won = await Voucher.filter(id=voucher_id, status=ISSUED, expires_at__gt=at).update(
-        status=REDEEMED, redeemed_at=at, redeemed_by_id=staff.id, redeemed_store_id=staff.store_id
-    )
-    voucher = await Voucher.get(id=voucher_id)
+    ``already-redeemed``, ``expired`` or ``voided`` (and the voucher, to say when and where).
+    The member's "your voucher was used" notice is queued in the same transaction."""
+    async with in_transaction():
+        won = await Voucher.filter(id=voucher_id, status=ISSUED, expires_at__gt=at).update(
+            status=REDEEMED,
+            redeemed_at=at,
+            redeemed_by_id=staff.id,
+            redeemed_store_id=staff.store_id,
+        )
+        voucher = await Voucher.get(id=voucher_id)
+        if won:
+            await outbox.to_member(
+                voucher.customer_id, notices.voucher_used(voucher.id, voucher.title), at
+            )
+            await audit.record(
+                staff.account_id, "voucher.redeem", voucher.short_code, voucher=voucher.id
+            )
     if not won:
         raise VoucherError(state(voucher, at), voucher)
-    await audit.record(staff.account_id, "voucher.redeem", voucher.short_code, voucher=voucher.id)
     return voucher
 
 
@@ -385,36 +397,42 @@ async def guessing_locked(staff: StaffMember, at: datetime) -> bool:
 
 
 async def record_failure(staff: StaffMember, at: datetime) -> bool:
-    """Count a wrong code. True exactly when this failure locks the cashier (alert owners once)."""
-    await RedeemFailure.create(staff_id=staff.id, at=at)
-    recent = await RedeemFailure.filter(staff_id=staff.id, at__gt=at - FAILURE_WINDOW).count()
-    return recent == MAX_FAILURES
+    """Count a wrong code. True exactly when this failure locks the cashier; the owners' alert
+    is queued with it."""
+    async with in_transaction():
+        await RedeemFailure.create(staff_id=staff.id, at=at)
+        recent = await RedeemFailure.filter(staff_id=staff.id, at__gt=at - FAILURE_WINDOW).count()
+        locks = recent == MAX_FAILURES
+        if locks:
+            alert = notices.code_guessing(staff.id, at.isoformat(), staff.account_id)
+            await outbox.to_accounts(await owner_accounts(), alert, at)
+    return locks
 
 
 async def void(voucher: Voucher, actor_account_id: int, at: datetime) -> LedgerEntry | None:
     """Cancel a live voucher. A reward voucher gives its points back as a new lot (so they get a
-    fresh expiry). Returns the refund entry, if any."""
-    changed = await Voucher.filter(id=voucher.id, status=ISSUED).update(status=VOIDED)
-    if not changed:
-        raise VoucherError("not-live", voucher)
-    refund = None
-    if voucher.spend_entry_id is not None:
-        spent = await LedgerEntry.get(id=voucher.spend_entry_id)
-        refund = await ledger.earn(
-            voucher.customer_id,
-            -int(spent.points),
-            at=at,
-            key=f"refund:{voucher.id}",
-            kind=REFUND,
-            note=f"voucher {voucher.id} voided",
+    fresh expiry). Returns the refund entry, if any. The member is told in the same transaction."""
+    async with in_transaction():
+        changed = await Voucher.filter(id=voucher.id, status=ISSUED).update(status=VOIDED)
+        if not changed:
+            raise VoucherError("not-live", voucher)
+        refund = None
+        if voucher.spend_entry_id is not None:
+            spent = await LedgerEntry.get(id=voucher.spend_entry_id)
+            refund = await ledger.earn(
+                voucher.customer_id,
+                -int(spent.points),
+                at=at,
+                key=f"refund:{voucher.id}",
+                kind=REFUND,
+                note=f"voucher {voucher.id} voided",
+            )
+        points = int(refund.points) if refund else 0
+        notice = notices.voucher_voided(voucher.id, voucher.title, points)
+        await outbox.to_member(voucher.customer_id, notice, at)
+        await audit.record(
+            actor_account_id, "voucher.void", voucher.short_code, voucher=voucher.id, refund=points
         )
-    await audit.record(
-        actor_account_id,
-        "voucher.void",
-        voucher.short_code,
-        voucher=voucher.id,
-        refund=int(refund.points) if refund else 0,
-    )
     return refund
 
 

@@ -23,6 +23,7 @@ MODEL_MODULES = [
     "models.audit",
     "models.purchases",
     "models.rewards",
+    "models.outbox",
 ]
 
 

@@ -81,6 +81,12 @@ class ProgramRules(Model):
     undo_minutes = fields.IntField(default=15)
     referral_points_referrer = fields.IntField(default=200, db_default=200)
     referral_points_friend = fields.IntField(default=200, db_default=200)
+    # What the scheduler gives: a catalog reward copied into a free voucher (None: no offer).
+    # Plain ids, not foreign keys: a reward removed later is noticed and skipped by the job.
+    birthday_reward_id = fields.IntField(null=True)
+    birthday_days_ahead = fields.IntField(default=3, db_default=3)
+    winback_reward_id = fields.IntField(null=True)
+    winback_days = fields.IntField(default=21, db_default=21)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

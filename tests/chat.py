@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from handlers.outgoing import render
 from handlers.router import handle
 from handlers.types import Contact, Incoming, Reply, Shop
+from models.members import ChannelAccount, Customer
+from models.outbox import OutboxMessage
 
 
 @dataclass
@@ -52,6 +55,19 @@ class Chat:
     @property
     def text(self) -> str:
         return "\n".join(reply.text for reply in self.last)
+
+
+async def inbox(shop: Shop, user_id: str) -> list[Reply]:
+    """The messages the bot queued for this person since the last look, rendered as the sender
+    would (the handler-level tests have no sender): they are marked sent once read."""
+    account = await ChannelAccount.get(external_id=user_id)
+    rows = await OutboxMessage.filter(account_id=account.id, status="queued").order_by("id")
+    replies = []
+    for row in rows:
+        customer = await Customer.get_or_none(id=row.customer_id) if row.customer_id else None
+        replies.append(await render(row, account, customer, shop))
+        await OutboxMessage.filter(id=row.id).update(status="sent")
+    return replies
 
 
 async def consent(chat: Chat, *, language: str = "Tiếng Việt", offers: bool = False) -> Chat:

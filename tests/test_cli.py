@@ -66,6 +66,6 @@ def test_chat_in_the_terminal_joins_and_saves_the_card(tmp_path: Path) -> None:
     assert till.returncode == 0, till.stderr
     assert "vai trò thu ngân" in till.stdout
     assert "✅ Đã ghi 85.000 ₫ cho console-customer: +85 điểm" in till.stdout
-    assert "(→ console:console-customer) ⭐ Bạn vừa nhận +85 điểm" in till.stdout
+    assert "(→ console-customer) ⭐ Bạn vừa nhận +85 điểm" in till.stdout
     owner = quen("chat", "--as", "owner", cwd=tmp_path, stdin="/staff\n")
     assert "• console-cashier — thu ngân" in owner.stdout

@@ -63,6 +63,16 @@ def test_every_message_renders_with_its_variables() -> None:
                 minutes=15,
                 max="5.000.000 ₫",
                 path="/tmp/x.png",
+                queued=3,
+                sending=1,
+                sent=40,
+                failed=2,
+                unknown=1,
+                skipped=5,
+                kind="earned",
+                status="failed",
+                reason="unreachable",
+                problem="QUEN_SEND_WINDOW",
             )
             assert text.strip() and "{" not in text, (language, key)
 

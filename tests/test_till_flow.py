@@ -13,7 +13,7 @@ from models.audit import AuditEntry
 from models.members import Customer
 from models.purchases import Purchase
 from models.staff import StaffMember
-from tests.chat import Chat, join
+from tests.chat import Chat, inbox, join
 from tests.conftest import FakeClock
 
 OWNER_ID = "9001"
@@ -62,8 +62,8 @@ async def test_owner_hires_cashier_who_records_a_purchase(db: str, till_shop: Sh
     confirm = cashier.action("Xác nhận")
     replies = await cashier.press(confirm)
     assert replies[0].text.startswith("✅ Đã ghi 85.000 ₫ cho Lan: +85 điểm")
-    notice = [r for r in replies if r.to is not None]
-    assert len(notice) == 1 and notice[0].to.chat_id == "1001"  # type: ignore[union-attr]
+    notice = await inbox(till_shop, "1001")
+    assert len(notice) == 1 and not await inbox(till_shop, cashier.user_id)
     assert "+85 điểm cho hóa đơn 85.000 ₫" in notice[0].text
     assert "Còn 2.915 điểm nữa để lên hạng Bạc" in notice[0].text
 
@@ -85,7 +85,8 @@ async def test_undo_and_customer_notice(db: str, till_shop: Shop, clock: FakeClo
     clock.advance(minutes=3)
     replies = await cashier.say("/undo")
     assert "Đã hủy hóa đơn 120.000 ₫ của Lan và trừ lại 120 điểm" in replies[0].text
-    assert any(r.to and "vừa được nhân viên hủy" in r.text for r in replies)
+    told = [r.text for r in await inbox(till_shop, "1001")]
+    assert len(told) == 2 and "vừa được nhân viên hủy" in told[1]
     assert (await Customer.get(accounts__external_id=customer.user_id)).points_balance == 0
     replies = await cashier.say("/undo")
     assert "Không có giao dịch nào" in replies[0].text
@@ -133,8 +134,8 @@ async def test_removed_cashier_is_refused_at_once(db: str, till_shop: Shop) -> N
     await owner.say("/staff")
     replies = await owner.press(owner.action("Xóa Minh"))
     assert "Đã xóa quyền nhân viên" in replies[0].text
-    told = replies[1]
-    assert told.to is not None and told.to.chat_id == cashier.user_id
+    (told,) = await inbox(till_shop, cashier.user_id)
+    assert "Quyền nhân viên của bạn tại Cà Phê Quen đã kết thúc" in told.text
     assert told.menu is not None and told.menu.commands == ()
     replies = await cashier.press(pending)
     assert "hết hiệu lực" in replies[0].text
@@ -174,8 +175,8 @@ async def test_many_purchases_in_a_day_alert_the_owner(db: str, till_shop: Shop)
     for _ in range(4):
         await cashier.say(f"/start {token}")
         await cashier.say("30000")
-        replies = await cashier.press(cashier.action("Xác nhận"))
-    alerts = [r for r in replies if r.to is not None and r.to.chat_id == OWNER_ID]
+        await cashier.press(cashier.action("Xác nhận"))
+    alerts = await inbox(till_shop, OWNER_ID)
     assert len(alerts) == 1 and "Lan đã có 4 hóa đơn hôm nay" in alerts[0].text
 
 
@@ -202,12 +203,12 @@ async def test_referral_rewards_both_once_on_first_purchase(db: str, till_shop: 
         await cashier.say(amount)
         replies = await cashier.press(cashier.action("Xác nhận"))
         if amount == "50000":
-            to_lan = [r for r in replies if r.to is not None and r.to.chat_id == "1001"]
-            assert len(to_lan) == 1 and "+200 điểm" in to_lan[0].text
-            to_friend = [r for r in replies if r.to is not None and r.to.chat_id == "1002"]
+            to_lan = await inbox(till_shop, "1001")
+            assert len(to_lan) == 1 and "+200 điểm" in to_lan[0].text and "Bình" in to_lan[0].text
+            to_friend = await inbox(till_shop, "1002")
             assert "Quà chào mừng từ lời giới thiệu: +200 điểm" in to_friend[0].text
         else:
-            assert not [r for r in replies if r.to is not None and r.to.chat_id == "1001"]
+            assert not await inbox(till_shop, "1001")
     lan_row = await Customer.get(accounts__external_id="1001")
     friend_row = await Customer.get(accounts__external_id="1002")
     assert (lan_row.points_balance, friend_row.points_balance) == (200, 50 + 200 + 20)

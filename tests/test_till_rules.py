@@ -122,6 +122,27 @@ async def test_more_than_the_daily_limit_is_flagged(db: str) -> None:
     assert [r.suspicious for r in results] == [False, False, False, True]
 
 
+async def test_the_daily_count_starts_at_local_midnight(db: str) -> None:
+    """Stored times are UTC text on SQLite: a local-midnight bound must be compared in UTC too."""
+    customer = await Customer.create(display_name="Lan")
+    cashier = await make_cashier()
+    late = datetime(2026, 11, 22, 16, 30, tzinfo=UTC)  # 23:30 local on the 22nd
+    for i in range(3):
+        await award_purchase(
+            customer,
+            30_000,
+            cashier=cashier,
+            key=f"n{i}",
+            at=late + timedelta(minutes=i),
+            zone=ZONE,
+        )
+    after = late + timedelta(hours=1)  # 00:30 local on the 23rd: a new day
+    first_of_day = await award_purchase(
+        customer, 30_000, cashier=cashier, key="m", at=after, zone=ZONE
+    )
+    assert first_of_day.purchases_today == 1 and not first_of_day.suspicious
+
+
 async def test_twenty_taps_one_purchase_fifty_purchases_exact_balance(db: str) -> None:
     customer = await Customer.create(display_name="Lan")
     cashier = await make_cashier()

@@ -1,0 +1,229 @@
+"""The outbox sender: drains queued messages at a pace the chat apps accept.
+
+Pacing is the sender's job, not the HTTP client's: one global spacing (``QUEN_SEND_RATE``
+messages a second, 25 by default, under Telegram's ~30/s) and at most one message a second to one
+chat. A 429 pauses the whole sender for the ``retry_after`` the platform asked for, and whatever
+was claimed but not started goes back to the queue, so a long pause never outlives a lease.
+
+Each message is marked ``sending`` just before its request leaves, so after a crash the rows in
+flight are known exactly: marketing among them is reported ``unknown`` (never resent), the rest is
+sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+from bot.delivery import Channel, Outcome, Result
+from handlers.outgoing import Unrenderable, render
+from handlers.types import Shop
+from loyalty import outbox
+from loyalty.conversations import mark_unreachable
+from models.outbox import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+#: A little over a second between two messages to one chat: the platform measures arrival, and
+#: requests sent exactly a second apart can arrive closer together.
+PER_CHAT_INTERVAL = 1.05
+#: How long an idle sender waits before looking at the queue again (a nudge wakes it sooner).
+IDLE_POLL = 0.5
+#: How often leases of dead senders are looked for.
+RECOVER_EVERY = 15.0
+MAX_IN_FLIGHT = 32
+
+
+class Pacer:
+    """Spacing for the whole sender, and per chat. Uses the event loop's monotonic clock."""
+
+    def __init__(self, rate: float, per_chat: float = PER_CHAT_INTERVAL) -> None:
+        self.interval = 1.0 / rate
+        self.per_chat = per_chat
+        self._next = 0.0
+        self._paused_until = 0.0
+        self._chat_free: dict[int, float] = {}
+
+    @staticmethod
+    def _now() -> float:
+        return asyncio.get_running_loop().time()
+
+    async def wait_turn(self, account_id: int) -> None:
+        """Until both the global spacing and this chat allow one more message; then take it.
+        Check-and-take has no ``await`` in between, so concurrent callers never share a turn."""
+        while True:
+            now = self._now()
+            start = max(self._next, self._paused_until, self._chat_free.get(account_id, 0.0))
+            if start <= now:
+                self._next = max(self._next, now) + self.interval
+                self._chat_free[account_id] = now + self.per_chat
+                return
+            await asyncio.sleep(start - now)
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, self._now() + seconds)
+
+    def busy_accounts(self) -> set[int]:
+        """Chats written to too recently for another message; forgets the rest."""
+        now = self._now()
+        self._chat_free = {a: free for a, free in self._chat_free.items() if free > now}
+        return set(self._chat_free)
+
+
+class OutboxSender:
+    """One sender per process; several processes on one PostgreSQL database share the queue."""
+
+    def __init__(
+        self,
+        channels: Mapping[str, Channel],
+        shop: Callable[[], Shop],
+        policy: outbox.Policy,
+        clock: Callable[[], datetime],
+        *,
+        rate: float,
+        lease: timedelta,
+    ) -> None:
+        self.channels = channels
+        self._shop = shop
+        self.policy = policy
+        self.clock = clock
+        self.lease = lease
+        self.pacer = Pacer(rate)
+        self.batch_size = max(1, int(rate))
+        self.worker = f"{socket.gethostname()[:24]}:{os.getpid()}:{id(self) % 10_000}"
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._throttled = False
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="outbox-sender")
+
+    def nudge(self) -> None:
+        """Something was queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Finish what is in flight, put back what was claimed but not started."""
+        self._stopping.set()
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+        if self._in_flight:
+            await asyncio.wait(self._in_flight, timeout=30)
+        await outbox.release(self.worker)
+
+    async def flush(self) -> None:
+        """Send everything due now and wait for it (the console after each line; tests)."""
+        while await self.drain_once() or self._in_flight:
+            if self._in_flight:
+                await asyncio.wait(self._in_flight)
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_recovery = 0.0
+        while not self._stopping.is_set():
+            try:
+                if loop.time() >= next_recovery:
+                    await outbox.recover(self.clock())
+                    next_recovery = loop.time() + RECOVER_EVERY
+                sent_some = await self.drain_once()
+            except Exception:  # the database restarting, say: keep the sender alive
+                log.exception("outbox sender: a round failed; trying again shortly")
+                sent_some = False
+            if not sent_some:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL)
+                self._wake.clear()
+
+    async def drain_once(self) -> bool:
+        """Claim one batch and dispatch it. False when there was nothing to do."""
+        now = self.clock()
+        await self._hold_marketing_outside_window(now)
+        batch = await outbox.claim(
+            self.worker,
+            now,
+            self.batch_size,
+            self.lease,
+            self.channels.keys(),
+            self.pacer.busy_accounts(),
+        )
+        self._throttled = False
+        for message in batch:
+            if self._stopping.is_set() or self._throttled:
+                await outbox.release(self.worker)
+                break
+            await self._dispatch(message)
+        return bool(batch)
+
+    async def _hold_marketing_outside_window(self, now: datetime) -> None:
+        """When the window is shut, move every due marketing message to its opening in one
+        statement, instead of claiming and postponing them one by one."""
+        if self.policy.problem is not None or self.policy.is_open(now):
+            return
+        opening = self.policy.next_opening(now)
+        await OutboxMessage.filter(
+            status=outbox.QUEUED, marketing=True, not_before__lt=opening
+        ).update(not_before=opening, reason="outside the send window")
+
+    async def _dispatch(self, message: OutboxMessage) -> None:
+        checked = await outbox.check(message, self.policy, self.clock())
+        if checked is None:
+            return
+        await self.pacer.wait_turn(checked.account.id)
+        if self._throttled or self._stopping.is_set():
+            await outbox.give_back(message, "")
+            return
+        await self._slots.acquire()
+        task = asyncio.create_task(self._send(checked))
+        self._in_flight.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._slots.release()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("outbox send crashed", exc_info=task.exception())
+
+    async def _send(self, claimed: outbox.Claimed) -> None:
+        message, account = claimed.message, claimed.account
+        if not await outbox.start(message, self.policy, self.clock(), self.lease):
+            return
+        channel = self.channels.get(account.channel)
+        if channel is None:
+            await outbox.failed(message, f"no {account.channel} channel is configured")
+            return
+        try:
+            reply = await render(message, account, claimed.customer, self._shop())
+        except Unrenderable as why:
+            await outbox.skip(message, str(why))
+            return
+        outcome = await channel.deliver(account.chat_id, reply)
+        await self._settle(claimed, outcome)
+
+    async def _settle(self, claimed: outbox.Claimed, outcome: Outcome) -> None:
+        message, now = claimed.message, self.clock()
+        if outcome.result is Result.SENT:
+            await outbox.sent(message)
+        elif outcome.result is Result.THROTTLED:
+            log.warning("outbox: 429, pausing all sends for %.1f s", outcome.retry_after)
+            self.pacer.pause(outcome.retry_after)
+            self._throttled = True
+            await outbox.give_back(message, f"429: retry after {outcome.retry_after:g} s")
+        elif outcome.result is Result.UNREACHABLE:
+            account = claimed.account
+            await mark_unreachable(account.channel, account.external_id, now)
+            await outbox.failed(message, f"unreachable: {outcome.detail}")
+        elif outcome.result is Result.REFUSED:
+            await outbox.failed(message, f"refused: {outcome.detail}")
+        elif outcome.result is Result.NOT_SENT:
+            await outbox.not_delivered(message, outcome.detail, now)
+        else:
+            await outbox.outcome_unknown(message, outcome.detail, now)
