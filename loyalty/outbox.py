@@ -279,9 +279,9 @@ async def claim(
 async def _settle(message: OutboxMessage, status: str, reason: str, **more: object) -> None:
     """Record the end (or the postponement) of one message, if this sender still holds it."""
     values: dict[str, object] = {"status": status, "reason": reason[:255], **more}
-    if status in (QUEUED, SENT, FAILED, UNKNOWN, SKIPPED):
+    values.setdefault("lease_until", None)
+    if status == QUEUED:  # a finished row keeps ``claimed_by``: which sender sent it
         values.setdefault("claimed_by", None)
-        values.setdefault("lease_until", None)
     await OutboxMessage.filter(id=message.id, claimed_by=message.claimed_by).update(**values)
     for name, value in values.items():
         setattr(message, name, value)
