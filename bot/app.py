@@ -28,7 +28,7 @@ from locales import t
 from loyalty.tiers import ensure_default_tiers
 from loyalty.voucher_card import load_logo
 from models.db import close_database, open_database
-from scheduler.jobs import build_scheduler
+from scheduler.jobs import build_scheduler, catch_up
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,7 @@ class QuenApp:
             lease=timedelta(seconds=settings.outbox_lease_seconds),
         )
         self._runner: web.AppRunner | None = None
+        self._catching_up: asyncio.Task[list[str]] | None = None
         self.http_port: int | None = None
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
@@ -91,6 +92,8 @@ class QuenApp:
     async def start(self) -> None:
         await ensure_default_tiers()
         self.scheduler.start()
+        # The memory job store forgets runs missed while we were down: replay them (once).
+        self._catching_up = asyncio.create_task(catch_up(self.settings.zone, self.clock()))
         secret = self.settings.webhook_secret
         webhook = self.telegram if self.settings.telegram_mode is TelegramMode.WEBHOOK else None
         app = build_web_app(webhook, secret.get_secret_value() if secret else None)
@@ -109,6 +112,8 @@ class QuenApp:
         self.sender.start()
 
     async def stop(self) -> None:
+        if self._catching_up is not None:
+            await self._catching_up
         await self.sender.stop()
         if self.telegram is not None:
             await self.telegram.stop()

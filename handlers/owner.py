@@ -11,6 +11,8 @@ from locales import format_vnd
 from loyalty import audit, ledger, menu, rules, tiers
 from loyalty.phones import to_e164
 from models.members import Customer
+from models.rewards import Reward
+from models.staff import ProgramRules
 
 
 async def show_or_change_settings(session: Session) -> list[Reply]:
@@ -49,8 +51,28 @@ async def _describe(session: Session) -> str:
                 multiplier=tier.multiplier_pct,
             )
         )
+    lines += await _offer_lines(session, program)
     lines.append(session.say("settings-help"))
+    lines.append(session.say("settings-offers-help"))
     return "\n".join(lines)
+
+
+async def _offer_lines(session: Session, program: ProgramRules) -> list[str]:
+    """What the scheduler gives, with a warning when the chosen reward would be skipped."""
+    lines = []
+    for name, reward_id, days in (
+        ("birthday", program.birthday_reward_id, program.birthday_days_ahead),
+        ("winback", program.winback_reward_id, program.winback_days),
+    ):
+        if reward_id is None:
+            lines.append(session.say(f"settings-{name}-off", days=days))
+            continue
+        reward = await Reward.get_or_none(id=reward_id)
+        title = reward.title if reward is not None else "—"
+        lines.append(session.say(f"settings-{name}", title=title, id=str(reward_id), days=days))
+        if reward is None or not reward.active:
+            lines.append(session.say("settings-offer-unavailable", id=str(reward_id)))
+    return lines
 
 
 async def menu_command(session: Session) -> list[Reply]:

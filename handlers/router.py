@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from handlers import join, member, owner, privacy, rewards, team, till
+from handlers import jobs, join, member, outbox, owner, privacy, rewards, team, till
 from handlers.session import Session, command_for_label
 from handlers.types import Incoming, Reply, Shop
 from locales import supported
@@ -164,6 +164,10 @@ async def _on_staff_command(session: Session, command: str) -> list[Reply]:
         return [session.reply("unknown-command")]
     if command == "settings":
         return await owner.show_or_change_settings(session)
+    if command == "jobs":
+        return await jobs.show_jobs(session)
+    if command == "outbox":
+        return await outbox.show(session)
     if command == "adjust":
         return await owner.adjust(session)
     if command == "menu":

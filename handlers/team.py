@@ -28,6 +28,8 @@ ROLE_COMMANDS = {
         "rewards",
         "voucher",
         "settings",
+        "jobs",
+        "outbox",
         "adjust",
         "card",
         "points",
@@ -35,8 +37,20 @@ ROLE_COMMANDS = {
         "help",
     ),
 }
-STAFF_ONLY = ("find", "redeem", "undo", "staff", "stores", "menu", "settings", "adjust", "voucher")
-OWNER_ONLY = ("stores", "menu", "settings", "adjust", "voucher")
+STAFF_ONLY = (
+    "find",
+    "redeem",
+    "undo",
+    "staff",
+    "stores",
+    "menu",
+    "settings",
+    "jobs",
+    "outbox",
+    "adjust",
+    "voucher",
+)
+OWNER_ONLY = ("stores", "menu", "settings", "jobs", "outbox", "adjust", "voucher")
 
 
 def menu_for(role: str | None, language: str) -> CommandMenu:

@@ -6,6 +6,7 @@ from tortoise.exceptions import IntegrityError
 
 from loyalty import audit
 from models.ledger import Tier
+from models.rewards import Reward
 from models.staff import ProgramRules
 
 RULES_ID = 1
@@ -42,6 +43,10 @@ class RuleError(ValueError):
 #: ``/settings <name> <values...>``: how many whole-number values each rule takes.
 RULE_ARITY = {"earn": 1, "expiry": 1, "maxbill": 1, "alert": 1, "referral": 2, "tier": 3}
 MIN_MULTIPLIER, MAX_MULTIPLIER = 100, 500
+#: ``/settings birthday|winback <reward id|off> [days]``: the days each accepts (birthday: how
+#: long before the birthday the voucher goes out; win-back: how long a member has been away).
+OFFER_DAYS = {"birthday": (0, 30), "winback": (7, 365)}
+OFF = "off"
 
 
 def _numbers(values: list[str], count: int) -> list[int]:
@@ -58,6 +63,9 @@ def _numbers(values: list[str], count: int) -> list[int]:
 
 async def change(actor_account_id: int, name: str, values: list[str]) -> None:
     """Apply one owner edit (from now on: nothing already earned is recalculated), audited."""
+    if name in OFFER_DAYS:
+        await _change_offer(actor_account_id, name, values)
+        return
     if name not in RULE_ARITY:
         raise RuleError("unknown")
     if name == "tier":
@@ -111,3 +119,43 @@ async def _change_tier(actor_account_id: int, code: str, numbers: list[int]) -> 
     tier.threshold, tier.multiplier_pct = threshold, multiplier
     await tier.save()
     await audit.record(actor_account_id, "rules.tier", code, before=before, after=numbers)
+
+
+async def _offer_reward_id(choice: str) -> int | None:
+    """``off`` or the id of a reward that exists and is not paused (a paused one would make the
+    job skip every day, so it is refused now rather than failing silently later)."""
+    if choice == OFF:
+        return None
+    number = choice.removeprefix("#")
+    if not (number.isascii() and number.isdigit()) or len(number) > 9:
+        raise RuleError("format")
+    reward = await Reward.get_or_none(id=int(number))
+    if reward is None:
+        raise RuleError("reward-unknown")
+    if not reward.active:
+        raise RuleError("reward-paused")
+    return int(reward.id)
+
+
+async def _change_offer(actor_account_id: int, name: str, values: list[str]) -> None:
+    """``birthday`` or ``winback``: which reward the scheduler gives, and optionally the days."""
+    if not 1 <= len(values) <= 2:
+        raise RuleError("format")
+    reward_id = await _offer_reward_id(values[0].lower())
+    program = await current()
+    days = program.birthday_days_ahead if name == "birthday" else program.winback_days
+    if len(values) == 2:
+        days = _numbers(values[1:], 1)[0]
+        low, high = OFFER_DAYS[name]
+        if not low <= days <= high:
+            raise RuleError(f"{name}-days")
+    if name == "birthday":
+        before = [program.birthday_reward_id, program.birthday_days_ahead]
+        program.birthday_reward_id, program.birthday_days_ahead = reward_id, days
+    else:
+        before = [program.winback_reward_id, program.winback_days]
+        program.winback_reward_id, program.winback_days = reward_id, days
+    await program.save()
+    await audit.record(
+        actor_account_id, "rules.change", name, before=before, after=[reward_id, days]
+    )

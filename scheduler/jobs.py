@@ -1,10 +1,21 @@
-"""The scheduled jobs and the scheduler that runs them."""
+"""The scheduled jobs, the table that names them, and the scheduler that runs them.
+
+``JOBS`` is the one list: ``build_scheduler`` schedules it, ``catch_up`` replays what a restart
+missed, ``/jobs`` shows it. A job's body is a plain coroutine ``(slot date, now, zone) -> outcome``
+(no sleeping, no scheduler), so the tests drive it with a fake clock. ``run`` claims the
+``(job, slot)`` row first, so two processes, or a catch-up racing the scheduler, run a slot once.
+
+Outcomes are stored as ``<code> [number]`` (``offers 3``, ``reward-unavailable 7``, ``failed``):
+short enough for logs and the database, and ``/jobs`` words them in the owner's language.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from time import monotonic
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -13,52 +24,133 @@ from apscheduler.triggers.cron import CronTrigger
 from loyalty.ledger import customers_with_expired_lots, expire_due
 from loyalty.tiers import refresh_tier
 from loyalty.vouchers import expire_vouchers
+from scheduler import offers
 from scheduler.slots import claim_slot, finish
 
 log = logging.getLogger(__name__)
 
 EXPIRE_POINTS = "expire-points"
 EXPIRE_VOUCHERS = "expire-vouchers"
+BIRTHDAY, WINBACK = offers.BIRTHDAY, offers.WINBACK
+POINTS_EXPIRING, TIER_NUDGE = offers.POINTS_EXPIRING, offers.TIER_NUDGE
+MEMBERS, VOUCHERS, FAILED = "members", "vouchers", "failed"
+#: Every outcome code a job records (``/jobs`` has words for each).
+OUTCOMES = (
+    MEMBERS,
+    VOUCHERS,
+    FAILED,
+    offers.OFFERS,
+    offers.REMINDERS,
+    offers.NUDGES,
+    offers.NO_REWARD,
+    offers.REWARD_UNAVAILABLE,
+)
+#: How late a missed run may still happen: after a restart (``catch_up``) or a busy event loop.
+GRACE = timedelta(hours=12)
+
+JobBody = Callable[[date, datetime, ZoneInfo], Awaitable[str]]
 
 
-async def expire_points(now: datetime, zone: ZoneInfo) -> int | None:
-    """Write off expired lots for everyone, once per local day. Returns how many members were
-    touched, or None when this day's run was already claimed."""
-    run = await claim_slot(EXPIRE_POINTS, now.astimezone(zone).date().isoformat())
-    if run is None:
-        return None
+async def expire_points(day: date, now: datetime, zone: ZoneInfo) -> str:
+    """Write off expired lots for everyone and move their tiers accordingly."""
     customers = await customers_with_expired_lots(now)
     for customer_id in customers:
         await expire_due(customer_id, now)
         await refresh_tier(customer_id, now)
-    await finish(run, f"{len(customers)} members", now)
-    log.info("expired points of %d members", len(customers))
-    return len(customers)
+    return f"{MEMBERS} {len(customers)}"
 
 
-async def mark_expired_vouchers(now: datetime, zone: ZoneInfo) -> int | None:
-    """Mark vouchers that ran out, once per local day (redeem refuses them at any time)."""
-    run = await claim_slot(EXPIRE_VOUCHERS, now.astimezone(zone).date().isoformat())
-    if run is None:
+async def mark_expired_vouchers(day: date, now: datetime, zone: ZoneInfo) -> str:
+    """Mark vouchers that ran out (redeem refuses them at any time; this keeps lists honest)."""
+    return f"{VOUCHERS} {await expire_vouchers(now)}"
+
+
+@dataclass(frozen=True)
+class Job:
+    """When a job runs (local time, every day) and what it does."""
+
+    at: time
+    body: JobBody
+
+    def trigger(self, zone: ZoneInfo) -> CronTrigger:
+        return CronTrigger(hour=self.at.hour, minute=self.at.minute, timezone=zone)
+
+
+#: Offers go out in the morning, inside the send window, a while apart so that one member
+#: rarely collects several on one day (the outbox caps them anyway).
+JOBS: dict[str, Job] = {
+    EXPIRE_POINTS: Job(time(0, 15), expire_points),
+    EXPIRE_VOUCHERS: Job(time(0, 20), mark_expired_vouchers),
+    BIRTHDAY: Job(time(9, 0), offers.birthday_offers),
+    WINBACK: Job(time(10, 0), offers.winback_offers),
+    POINTS_EXPIRING: Job(time(10, 30), offers.expiry_reminders),
+    TIER_NUDGE: Job(time(11, 0), offers.tier_nudges),
+}
+
+
+async def run(name: str, now: datetime, zone: ZoneInfo, day: date | None = None) -> str | None:
+    """Run job ``name`` for its slot (``day``, by default the local date of ``now``) unless that
+    slot was claimed already (then None). Returns the outcome.
+
+    A failure is logged and recorded as ``failed``, and the slot stays used: the owner sees it in
+    ``/jobs`` and the next day's run goes ahead as usual, rather than a crashing job retrying in
+    a loop. The finish time is ``now`` plus the time the run took, so a fake clock stays exact.
+    """
+    slot = day or now.astimezone(zone).date()
+    claim = await claim_slot(name, slot.isoformat())
+    if claim is None:
         return None
-    count = await expire_vouchers(now)
-    await finish(run, f"{count} vouchers", now)
-    return count
+    started = monotonic()
+    try:
+        outcome = await JOBS[name].body(slot, now, zone)
+    except Exception:
+        log.exception("job %s for %s failed", name, slot)
+        outcome = FAILED
+    took = timedelta(seconds=monotonic() - started)
+    await finish(claim, outcome, now + took)
+    log.info("job %s for %s: %s", name, slot, outcome)
+    return outcome
+
+
+def latest_fire(trigger: CronTrigger, now: datetime) -> datetime | None:
+    """The trigger's most recent fire time within ``GRACE`` before ``now`` (None if none)."""
+    fire = trigger.get_next_fire_time(None, now - GRACE)
+    latest = None
+    while fire is not None and fire <= now:
+        latest = fire
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    return latest
+
+
+async def catch_up(zone: ZoneInfo, now: datetime) -> list[str]:
+    """Run, once, each job whose last scheduled time passed within ``GRACE`` while no process was
+    up: APScheduler's memory store forgets missed runs. Returns the jobs that ran now. Safe from
+    every process at start-up: the slot claim lets one of them run each job."""
+    ran = []
+    for name, job in JOBS.items():
+        fired = latest_fire(job.trigger(zone), now)
+        if fired is None:
+            continue
+        if await run(name, now, zone, fired.astimezone(zone).date()) is not None:
+            ran.append(name)
+    return ran
 
 
 def build_scheduler(zone: ZoneInfo, clock: Callable[[], datetime]) -> AsyncIOScheduler:
-    """Every job, on the shop's local clock. A missed run (process down) runs once on return."""
+    """Every job in ``JOBS``, on the shop's local clock (call ``catch_up`` at start as well)."""
     scheduler = AsyncIOScheduler(timezone=zone)
 
-    async def nightly_expiry() -> None:
-        await expire_points(clock(), zone)
-        await mark_expired_vouchers(clock(), zone)
+    async def fire(name: str) -> None:
+        await run(name, clock(), zone)
 
-    scheduler.add_job(
-        nightly_expiry,
-        CronTrigger(hour=0, minute=15, timezone=zone),
-        id=EXPIRE_POINTS,
-        coalesce=True,
-        misfire_grace_time=6 * 3600,
-    )
+    for name, job in JOBS.items():
+        scheduler.add_job(
+            fire,
+            job.trigger(zone),
+            args=(name,),
+            id=name,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=int(GRACE.total_seconds()),
+        )
     return scheduler

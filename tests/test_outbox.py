@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from tortoise.transactions import in_transaction
 
+from handlers.types import Shop
 from loyalty import outbox
 from loyalty.outbox import Draft, Policy, policy_from
 from models.members import ChannelAccount, Customer
@@ -275,3 +276,25 @@ async def test_the_report_counts_and_explains(db: str) -> None:
     assert report.by_kind["test"]["failed"] == 1
     assert report.problems[0].reason == "refused: Bad Request: message is too long"
     assert report.next_due == MORNING
+
+
+async def test_owners_see_the_queue_in_chat_and_customers_cannot(db: str, shop: Shop) -> None:
+    from dataclasses import replace
+
+    from tests.chat import Chat, join
+
+    owner_shop = replace(
+        shop, owners=frozenset({("telegram", "9001")}), marketing_hold="QUEN_SEND_WINDOW='x'"
+    )
+    owner = Chat(owner_shop, user_id="9001")
+    assert "Chưa có tin nào" in (await owner.say("/outbox"))[0].text
+    lan = await join(Chat(owner_shop, user_id="1001"))
+    customer = await Customer.get(accounts__external_id="1001")
+    await outbox.to_member(customer.id, offer("a", marketing=False), MORNING)
+    (message,) = await claim_all()
+    assert await go(message)
+    await outbox.failed(message, "refused: Bad Request: message is too long")
+    text = (await owner.say("/outbox"))[0].text
+    assert "Lỗi: 1" in text and "message is too long" in text
+    assert "Tin ưu đãi đang bị giữ lại: QUEN_SEND_WINDOW='x'" in text
+    assert "không biết lệnh" in (await lan.say("/outbox"))[0].text

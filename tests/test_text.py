@@ -73,6 +73,8 @@ def test_every_message_renders_with_its_variables() -> None:
                 status="failed",
                 reason="unreachable",
                 problem="QUEN_SEND_WINDOW",
+                job="Quà sinh nhật",
+                outcome="đã tặng 3 voucher",
             )
             assert text.strip() and "{" not in text, (language, key)
 

@@ -11,3 +11,5 @@ outbox-problems = Recently not sent:
 outbox-problem = • #{ $id } { $kind } ({ $status }): { $reason }
 outbox-held = ⚠️ Offers are being held: { $problem }
 outbox-empty = No messages queued yet.
+
+command-outbox = Message queue: sent, failed and why

@@ -11,3 +11,5 @@ outbox-problems = Gần đây không gửi được:
 outbox-problem = • #{ $id } { $kind } ({ $status }): { $reason }
 outbox-held = ⚠️ Tin ưu đãi đang bị giữ lại: { $problem }
 outbox-empty = Chưa có tin nào trong hàng đợi.
+
+command-outbox = Hàng đợi tin nhắn: đã gửi, lỗi, lý do

@@ -1,0 +1,326 @@
+"""What the daily marketing jobs give and say: birthday and win-back vouchers, reminders of points
+about to expire, nudges towards the next tier.
+
+Every body here takes the slot's local date, the moment it runs and the shop's zone, and returns
+its outcome for ``JobRun`` (``<code> [number]``, read back by ``/jobs``). Each is idempotent on
+its own: vouchers are issued once per key and messages are queued once per ``(account, key)``,
+so a repeated run (another process, a catch-up after a restart) gives nothing twice.
+
+Everything here is marketing: only for members who consented and were not erased, and the outbox
+applies the send window and the daily and weekly caps when it sends (Decree 91/2020).
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import math
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from tortoise.expressions import Q, Subquery
+from tortoise.functions import Min, Sum
+from tortoise.transactions import in_transaction
+
+from loyalty import outbox, rules, tiers, vouchers
+from models.ledger import LedgerEntry, PointsLot
+from models.members import Customer
+from models.outbox import OutboxMessage
+from models.purchases import Purchase
+from models.rewards import Reward, Voucher
+
+log = logging.getLogger(__name__)
+
+BIRTHDAY, WINBACK, POINTS_EXPIRING, TIER_NUDGE = (
+    "birthday",
+    "winback",
+    "points-expiring",
+    "tier-nudge",
+)
+#: Outcome codes (``offers 3``, ``reward-unavailable 7``...).
+OFFERS, REMINDERS, NUDGES = "offers", "reminders", "nudges"
+NO_REWARD, REWARD_UNAVAILABLE = "no-reward", "reward-unavailable"
+
+#: A birthday voucher is good until the end of this many days after the birthday.
+BIRTHDAY_DAYS_AFTER = 3
+#: A member gets at most one win-back voucher in this period.
+WINBACK_GAP = timedelta(days=30)
+#: Points expiring within this horizon are worth a reminder.
+EXPIRY_HORIZON = timedelta(days=7)
+#: Nudge members who have this share (in per cent) of the next tier's threshold.
+NUDGE_FROM_PCT = 90
+#: A nudge's "N points to go" goes stale as the member buys: not sent after this long.
+NUDGE_SHELF_LIFE = timedelta(days=3)
+
+
+def _consenting() -> Q:
+    return Q(deleted_at__isnull=True, marketing_consent=True)
+
+
+async def _offer_reward(reward_id: int | None, purpose: str) -> Reward | str:
+    """The active reward an offer copies, or the outcome saying why there is no offer today."""
+    if reward_id is None:
+        return NO_REWARD
+    reward = await Reward.get_or_none(id=reward_id, active=True)
+    if reward is None:
+        log.error(
+            "the %s reward #%d no longer exists or is paused: no %s offers until an owner "
+            "sets another with /settings %s",
+            purpose,
+            reward_id,
+            purpose,
+            purpose,
+        )
+        return f"{REWARD_UNAVAILABLE} {reward_id}"
+    return reward
+
+
+async def _give(
+    customer_id: int,
+    reward: Reward,
+    *,
+    reason: str,
+    key: str,
+    until: datetime,
+    at: datetime,
+    zone: ZoneInfo,
+) -> bool:
+    """Issue a free voucher copied from ``reward`` and queue its message in one transaction, so
+    the message exists exactly when the voucher does. False if ``key`` was given already.
+
+    The voucher costs no points and takes no stock: the reward is only its template (an owner
+    sets stock for what points buy, not for the shop's own gifts). The key is checked before
+    issuing because ``vouchers.issue`` replayed would give the existing voucher a new token and
+    so stop the member's card from scanning. ``issue`` counts whole days from ``at``: the exact
+    end (``until``) is written over it in the same transaction.
+    """
+    if await Voucher.filter(idempotency_key=key).exists():
+        return False
+    async with in_transaction():
+        issued = await vouchers.issue(
+            customer_id,
+            reason=reason,
+            title=reward.title,
+            kind=reward.kind,
+            value=int(reward.value),
+            valid_days=max(1, math.ceil((until - at) / timedelta(days=1))),
+            at=at,
+            key=key,
+            item_name=reward.item_name,
+            min_spend=reward.min_spend_vnd,
+        )
+        voucher = issued.voucher
+        await Voucher.filter(id=voucher.id).update(expires_at=until)
+        last_day = until.astimezone(zone).date()
+        draft = outbox.Draft(
+            kind=reason,
+            key=key,
+            lines=[(f"offer-{reason}", {"title": reward.title, "date": outbox.day(last_day)})],
+            marketing=True,
+            voucher_id=voucher.id,
+            expires_at=until,
+        )
+        await outbox.to_member(customer_id, draft, at)
+    return True
+
+
+# ---------------------------------------------------------------------------------- birthdays
+
+
+def celebrated_on(day: date) -> list[tuple[int, int]]:
+    """The ``(month, day)`` birthdays celebrated on ``day``: 29 February is celebrated on
+    28 February in common years."""
+    found = [(day.month, day.day)]
+    if (day.month, day.day) == (2, 28) and not calendar.isleap(day.year):
+        found.append((2, 29))
+    return found
+
+
+def birthday_week_end(birthday: date, zone: ZoneInfo) -> datetime:
+    """The last moment a birthday voucher works: the end of the local day three days after the
+    birthday (one second before midnight, so its card shows that day as the last one)."""
+    last_day = birthday + timedelta(days=BIRTHDAY_DAYS_AFTER)
+    return datetime.combine(last_day, time(23, 59, 59), tzinfo=zone).astimezone(UTC)
+
+
+async def birthday_offers(day: date, now: datetime, zone: ZoneInfo) -> str:
+    """Members whose birthday falls within ``birthday_days_ahead`` days of ``day`` (today
+    included) get the birthday reward, good from now through the birthday week.
+
+    Normally that is the birthday exactly N days ahead; looking at the whole range means a day
+    the job could not run (the process down too long, the reward paused) or a member who joined
+    two days before their birthday still gets one. The key carries the year of the birthday
+    being celebrated (a 1 January birthday offered on 29 December counts for the new year), so
+    each member gets one per year whatever the settings do meanwhile."""
+    program = await rules.current()
+    reward = await _offer_reward(program.birthday_reward_id, BIRTHDAY)
+    if isinstance(reward, str):
+        return reward
+    given = 0
+    for ahead in range(program.birthday_days_ahead, -1, -1):
+        birthday = day + timedelta(days=ahead)
+        dates = Q(
+            *(Q(birthday_month=month, birthday_day=dom) for month, dom in celebrated_on(birthday)),
+            join_type=Q.OR,
+        )
+        members = await Customer.filter(_consenting(), dates).order_by("id").values("id")
+        until = birthday_week_end(birthday, zone)
+        for row in members:
+            key = f"{BIRTHDAY}:{birthday.year}:{row['id']}"
+            given += await _give(
+                int(row["id"]), reward, reason=BIRTHDAY, key=key, until=until, at=now, zone=zone
+            )
+    return f"{OFFERS} {given}"
+
+
+# ----------------------------------------------------------------------------------- win-back
+
+
+async def winback_candidates(now: datetime, quiet_days: int) -> list[int]:
+    """Consenting members whose last non-voided purchase (or, if they never bought, their joining)
+    is at least ``quiet_days`` days old and who had no win-back voucher in the last 30 days. One
+    query: the purchases stay in the database."""
+    cutoff = now - timedelta(days=quiet_days)
+    recent_buyers = Purchase.filter(voided_at__isnull=True, created_at__gt=cutoff).values(
+        "customer_id"
+    )
+    ever_bought = Purchase.filter(voided_at__isnull=True).values("customer_id")
+    offered = Voucher.filter(reason=WINBACK, issued_at__gt=now - WINBACK_GAP).values("customer_id")
+    rows = (
+        await Customer.filter(_consenting())
+        .filter(Q(id__in=Subquery(ever_bought)) | Q(joined_at__lte=cutoff))
+        .exclude(id__in=Subquery(recent_buyers))
+        .exclude(id__in=Subquery(offered))
+        .order_by("id")
+        .values("id")
+    )
+    return [int(row["id"]) for row in rows]
+
+
+async def winback_offers(day: date, now: datetime, zone: ZoneInfo) -> str:
+    """A "we miss you" voucher from the win-back reward, at most once in 30 days per member."""
+    program = await rules.current()
+    reward = await _offer_reward(program.winback_reward_id, WINBACK)
+    if isinstance(reward, str):
+        return reward
+    until = now + timedelta(days=reward.valid_days)
+    given = 0
+    for customer_id in await winback_candidates(now, program.winback_days):
+        key = f"{WINBACK}:{customer_id}:{day.isoformat()}"
+        given += await _give(
+            customer_id, reward, reason=WINBACK, key=key, until=until, at=now, zone=zone
+        )
+    return f"{OFFERS} {given}"
+
+
+# -------------------------------------------------------------------------- reminders, nudges
+
+
+async def _already_queued(keys: Iterable[str]) -> set[str]:
+    rows = await OutboxMessage.filter(dedupe_key__in=list(keys)).values("dedupe_key")
+    return {str(row["dedupe_key"]) for row in rows}
+
+
+def _as_datetime(value: datetime | str) -> datetime:
+    """An aggregate over a datetime column: SQLite hands back its stored text."""
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+async def expiry_reminders(day: date, now: datetime, zone: ZoneInfo) -> str:
+    """Members with points expiring within 7 days are told how many and from when. The key names
+    the local date of the earliest of those lots, so one batch is reminded once however many
+    days it stays in the window."""
+    rows = (
+        await PointsLot.filter(
+            remaining__gt=0,
+            expires_at__gt=now,
+            expires_at__lte=now + EXPIRY_HORIZON,
+            customer__deleted_at__isnull=True,
+            customer__marketing_consent=True,
+        )
+        .annotate(points=Sum("remaining"), first=Min("expires_at"))
+        .group_by("customer_id")
+        .values("customer_id", "points", "first")
+    )
+    due = []
+    for row in rows:
+        first = _as_datetime(row["first"])
+        key = f"{POINTS_EXPIRING}:{row['customer_id']}:{first.astimezone(zone).date().isoformat()}"
+        due.append((int(row["customer_id"]), int(row["points"]), first, key))
+    done = await _already_queued(key for *_, key in due)
+    reminded = 0
+    for customer_id, points, first, key in due:
+        if key in done:
+            continue
+        draft = outbox.Draft(
+            kind=POINTS_EXPIRING,
+            key=key,
+            lines=[
+                (
+                    "offer-points-expiring",
+                    {"points": points, "date": outbox.day(first.astimezone(zone).date())},
+                )
+            ],
+            marketing=True,
+            expires_at=first,
+        )
+        reminded += await outbox.to_member(customer_id, draft, now) > 0
+    return f"{REMINDERS} {reminded}"
+
+
+async def qualifying_totals(now: datetime, at_least: int) -> dict[int, int]:
+    """Every consenting member's tier-qualifying points (as ``tiers.qualifying_points`` counts
+    them) that reach ``at_least``: one grouped query."""
+    rows = (
+        await LedgerEntry.filter(
+            kind__in=tiers.QUALIFYING_KINDS,
+            created_at__gt=now - tiers.TIER_WINDOW,
+            created_at__lte=now,
+            customer__deleted_at__isnull=True,
+            customer__marketing_consent=True,
+        )
+        .annotate(total=Sum("points"))
+        .group_by("customer_id")
+        .filter(total__gte=at_least)
+        .values("customer_id", "total")
+    )
+    return {int(row["customer_id"]): int(row["total"]) for row in rows}
+
+
+def _nudge_floor(threshold: int) -> int:
+    """The fewest points that are at least ``NUDGE_FROM_PCT`` per cent of ``threshold``."""
+    return -(-threshold * NUDGE_FROM_PCT // 100)
+
+
+async def tier_nudges(day: date, now: datetime, zone: ZoneInfo) -> str:
+    """Members at 90 % or more of the next tier's threshold are told how far it is, once per tier
+    per calendar month (local)."""
+    ladder = await tiers.current_rules()
+    thresholds = [rule.threshold for rule in ladder if rule.threshold > 0]
+    if not thresholds:
+        return f"{NUDGES} 0"
+    totals = await qualifying_totals(now, _nudge_floor(min(thresholds)))
+    due = []
+    for customer_id, earned in totals.items():
+        progress = tiers.progress_for(earned, ladder)
+        upcoming = progress.next
+        if upcoming is None or earned < _nudge_floor(upcoming.threshold):
+            continue
+        key = f"{TIER_NUDGE}:{customer_id}:{upcoming.code}:{day:%Y-%m}"
+        due.append((customer_id, progress.to_next, upcoming.code, key))
+    done = await _already_queued(key for *_, key in due)
+    nudged = 0
+    for customer_id, to_go, code, key in sorted(due):
+        if key in done:
+            continue
+        draft = outbox.Draft(
+            kind=TIER_NUDGE,
+            key=key,
+            lines=[("offer-tier-nudge", {"points": to_go, "tier": outbox.tier(code)})],
+            marketing=True,
+            expires_at=now + NUDGE_SHELF_LIFE,
+        )
+        nudged += await outbox.to_member(customer_id, draft, now) > 0
+    return f"{NUDGES} {nudged}"
