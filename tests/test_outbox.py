@@ -8,6 +8,8 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from tortoise.transactions import in_transaction
 
 from handlers.types import Shop
@@ -298,3 +300,52 @@ async def test_owners_see_the_queue_in_chat_and_customers_cannot(db: str, shop: 
     assert "Lỗi: 1" in text and "message is too long" in text
     assert "Tin ưu đãi đang bị giữ lại: QUEN_SEND_WINDOW='x'" in text
     assert "không biết lệnh" in (await lan.say("/outbox"))[0].text
+
+
+arrivals = st.lists(
+    st.tuples(st.integers(0, 9 * 24), st.booleans(), st.integers(0, 5)),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    messages=arrivals,
+    daily=st.integers(0, 3),
+    weekly=st.integers(0, 2),
+    tick_hours=st.sampled_from([1, 3, 5]),
+)
+async def test_marketing_never_breaks_the_window_the_caps_or_the_dedupe(
+    db: str, messages: list[tuple[int, bool, int]], daily: int, weekly: int, tick_hours: int
+) -> None:
+    """Whatever arrives when, and however often the sender looks: marketing goes out only inside
+    the window, within the daily and weekly caps, each key at most once; receipts all go out."""
+    user = str(10_000 + await Customer.all().count())
+    lan = await member(user=user)
+    policy = Policy(zone=ZONE, daily_cap=daily, weekly_cap=weekly)
+    start = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)  # local midnight
+    pending = sorted((start + timedelta(hours=h), m, k) for h, m, k in messages)
+    at = start
+    while at <= start + timedelta(days=12):
+        while pending and pending[0][0] <= at:
+            _, marketing, key = pending.pop(0)
+            await outbox.to_member(lan.id, offer(f"{marketing}-{key}", marketing=marketing), at)
+        while batch := await claim_all(at, worker=user):
+            for message in batch:
+                if await go(message, at, policy):
+                    await outbox.sent(message)
+        at += timedelta(hours=tick_hours)
+    rows = await OutboxMessage.filter(customer_id=lan.id)
+    assert len({r.dedupe_key for r in rows}) == len(rows)
+    ads = sorted(r.sent_at.astimezone(ZONE) for r in rows if r.marketing and r.status == "sent")
+    assert all(time(8) <= moment.time() < time(21) for moment in ads)
+    for moment in ads:
+        assert sum(other.date() == moment.date() for other in ads) <= daily
+        assert sum(moment - timedelta(days=7) < other <= moment for other in ads) <= weekly
+    receipts = [r for r in rows if not r.marketing]
+    assert all(r.status == "sent" for r in receipts)
+    if daily and weekly:  # with room to send, the first offer is not held forever
+        assert ads or not any(r.marketing for r in rows)
