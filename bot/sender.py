@@ -146,7 +146,7 @@ class OutboxSender:
     async def drain_once(self) -> bool:
         """Claim one batch and dispatch it. False when there was nothing to do."""
         now = self.clock()
-        await self._hold_marketing_outside_window(now)
+        await outbox.hold_until_opening(self.policy, now)
         batch = await outbox.claim(
             self.worker,
             now,
@@ -162,16 +162,6 @@ class OutboxSender:
                 break
             await self._dispatch(message)
         return bool(batch)
-
-    async def _hold_marketing_outside_window(self, now: datetime) -> None:
-        """When the window is shut, move every due marketing message to its opening in one
-        statement, instead of claiming and postponing them one by one."""
-        if self.policy.problem is not None or self.policy.is_open(now):
-            return
-        opening = self.policy.next_opening(now)
-        await OutboxMessage.filter(
-            status=outbox.QUEUED, marketing=True, not_before__lt=opening
-        ).update(not_before=opening, reason="outside the send window")
 
     async def _dispatch(self, message: OutboxMessage) -> None:
         checked = await outbox.check(message, self.policy, self.clock())

@@ -223,6 +223,17 @@ def policy_from(window: str, daily_cap: int, weekly_cap: int, zone: ZoneInfo) ->
 # -------------------------------------------------------------------------- the sender's side
 
 
+async def hold_until_opening(policy: Policy, at: datetime) -> None:
+    """While the window is shut, move every due marketing message to the next opening in one
+    statement, instead of claiming and postponing them one by one."""
+    if policy.problem is not None or policy.is_open(at):
+        return
+    opening = policy.next_opening(at)
+    await OutboxMessage.filter(status=QUEUED, marketing=True, not_before__lt=opening).update(
+        not_before=opening, reason="outside the send window"
+    )
+
+
 @dataclass
 class Claimed:
     """A claimed message with what sending it needs."""

@@ -349,3 +349,15 @@ async def test_marketing_never_breaks_the_window_the_caps_or_the_dedupe(
     assert all(r.status == "sent" for r in receipts)
     if daily and weekly:  # with room to send, the first offer is not held forever
         assert ads or not any(r.marketing for r in rows)
+
+
+async def test_a_shut_window_moves_every_waiting_offer_to_the_opening_at_once(db: str) -> None:
+    lan = await member()
+    night = datetime(2026, 11, 23, 16, 0, tzinfo=UTC)  # 23:00 local
+    await outbox.to_member(lan.id, offer("ad"), night)
+    await outbox.to_member(lan.id, offer("receipt", marketing=False), night)
+    await outbox.hold_until_opening(POLICY, MORNING)  # open: nothing moves
+    assert set(await OutboxMessage.all().values_list("not_before", flat=True)) == {night}
+    await outbox.hold_until_opening(POLICY, night)
+    moved = dict(await OutboxMessage.all().values_list("dedupe_key", "not_before"))
+    assert moved == {"ad": datetime(2026, 11, 24, 8, 0, tzinfo=ZONE), "receipt": night}
