@@ -195,6 +195,10 @@ class OutboxSender:
         except Unrenderable as why:
             await outbox.skip(message, str(why))
             return
+        except Exception as error:  # a bug in one message must not stall the queue, or loop
+            log.exception("outbox %s (%s) could not be written", message.id, message.kind)
+            await outbox.failed(message, f"could not be written: {error!r}")
+            return
         outcome = await channel.deliver(account.chat_id, reply)
         await self._settle(claimed, outcome)
 

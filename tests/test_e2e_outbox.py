@@ -222,3 +222,20 @@ async def test_a_purchase_notice_reaches_the_member_through_the_outbox(
         False,
         "sent",
     )
+
+
+async def test_a_message_that_cannot_be_written_fails_alone(
+    db: str, fake: FakeTelegram, clock: FakeClock
+) -> None:
+    lan, binh = await members(2)
+    broken = Draft("test", "broken", [("no-such-message-key", {})])
+    await outbox.to_member(lan.id, broken, clock.now)
+    await outbox.to_member(binh.id, draft("fine"), clock.now)
+    app = await running(fake, db, clock)
+    try:
+        await until(lambda: settled(2), seconds=10)
+    finally:
+        await app.stop()
+    bad = await OutboxMessage.get(dedupe_key="broken")
+    assert bad.status == "failed" and "no-such-message-key" in bad.reason
+    assert (await OutboxMessage.get(dedupe_key="fine")).status == "sent"
