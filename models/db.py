@@ -24,6 +24,7 @@ MODEL_MODULES = [
     "models.purchases",
     "models.rewards",
     "models.outbox",
+    "models.analytics",
 ]
 
 

@@ -31,6 +31,8 @@ class Customer(Model):
     )
     referred_by_id: int | None
     referral_rewarded_at = fields.DatetimeField(null=True)
+    # The till's own customer id, for members that came in with an imported purchase history.
+    pos_ref = fields.CharField(max_length=64, null=True, unique=True)
 
     class Meta:
         table = "customer"

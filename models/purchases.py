@@ -37,6 +37,8 @@ class Purchase(Model):
     earn_entry_id: int | None
     created_at = fields.DatetimeField()
     voided_at = fields.DatetimeField(null=True)
+    # "till" (recorded in chat), "import" (history from a till export, no points).
+    source = fields.CharField(max_length=8, default="till", db_default="till")
 
     class Meta:
         table = "purchase"
