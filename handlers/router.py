@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from handlers import jobs, join, member, outbox, owner, privacy, rewards, team, till
+from handlers import insight, jobs, join, member, outbox, owner, privacy, rewards, team, till
 from handlers.session import Session, command_for_label
 from handlers.types import Incoming, Reply, Shop
 from locales import supported
@@ -107,6 +107,14 @@ async def _on_action(session: Session, action: str) -> list[Reply]:
         return await rewards.on_reward_action(session, rest)
     if prefix == rewards.REDEEM_PREFIX and current and conversation.flow == rewards.REDEEM_FLOW:
         return await rewards.on_redeem_action(session, rest)
+    is_owner = session.staff is not None and session.staff.role == staff.OWNER
+    if (
+        prefix == insight.ACTION_PREFIX
+        and current
+        and conversation.flow == insight.FLOW
+        and is_owner
+    ):
+        return await insight.on_action(session, rest)
     if prefix in privacy.ACTION_PREFIXES:
         return await privacy.on_action(session, parts)
     return [session.reply("button-expired")]
@@ -157,6 +165,14 @@ async def _on_command(session: Session, command: str) -> list[Reply]:
     return [session.reply("unknown-command")]
 
 
+INSIGHT_COMMANDS = {
+    "stats": insight.stats,
+    "segments": insight.segments,
+    "customer": insight.customer,
+    "export": insight.export,
+}
+
+
 async def _on_staff_command(session: Session, command: str) -> list[Reply]:
     """Commands customers never see; the role was read from the database for this message."""
     is_owner = session.staff is not None and session.staff.role == staff.OWNER
@@ -168,6 +184,8 @@ async def _on_staff_command(session: Session, command: str) -> list[Reply]:
         return await jobs.show_jobs(session)
     if command == "outbox":
         return await outbox.show(session)
+    if command in INSIGHT_COMMANDS:
+        return await INSIGHT_COMMANDS[command](session)
     if command == "adjust":
         return await owner.adjust(session)
     if command == "menu":

@@ -30,6 +30,10 @@ ROLE_COMMANDS = {
         "settings",
         "jobs",
         "outbox",
+        "stats",
+        "segments",
+        "customer",
+        "export",
         "adjust",
         "card",
         "points",
@@ -47,10 +51,26 @@ STAFF_ONLY = (
     "settings",
     "jobs",
     "outbox",
+    "stats",
+    "segments",
+    "customer",
+    "export",
     "adjust",
     "voucher",
 )
-OWNER_ONLY = ("stores", "menu", "settings", "jobs", "outbox", "adjust", "voucher")
+OWNER_ONLY = (
+    "stores",
+    "menu",
+    "settings",
+    "jobs",
+    "outbox",
+    "stats",
+    "segments",
+    "customer",
+    "export",
+    "adjust",
+    "voucher",
+)
 
 
 def menu_for(role: str | None, language: str) -> CommandMenu:

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from loyalty.insight import analyze
 from loyalty.ledger import customers_with_expired_lots, expire_due
 from loyalty.tiers import refresh_tier
 from loyalty.vouchers import expire_vouchers
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 EXPIRE_POINTS = "expire-points"
 EXPIRE_VOUCHERS = "expire-vouchers"
+ANALYZE = "analyze"
 BIRTHDAY, WINBACK = offers.BIRTHDAY, offers.WINBACK
 POINTS_EXPIRING, TIER_NUDGE = offers.POINTS_EXPIRING, offers.TIER_NUDGE
 MEMBERS, VOUCHERS, FAILED = "members", "vouchers", "failed"
@@ -60,6 +62,12 @@ async def expire_points(day: date, now: datetime, zone: ZoneInfo) -> str:
     return f"{MEMBERS} {len(customers)}"
 
 
+async def analyze_members(day: date, now: datetime, zone: ZoneInfo) -> str:
+    """Segments, the churn model and habits, before the morning's offers use them."""
+    analysis = await analyze(now, zone)
+    return f"{MEMBERS} {analysis.members}"
+
+
 async def mark_expired_vouchers(day: date, now: datetime, zone: ZoneInfo) -> str:
     """Mark vouchers that ran out (redeem refuses them at any time; this keeps lists honest)."""
     return f"{VOUCHERS} {await expire_vouchers(now)}"
@@ -81,6 +89,7 @@ class Job:
 JOBS: dict[str, Job] = {
     EXPIRE_POINTS: Job(time(0, 15), expire_points),
     EXPIRE_VOUCHERS: Job(time(0, 20), mark_expired_vouchers),
+    ANALYZE: Job(time(2, 0), analyze_members),
     BIRTHDAY: Job(time(9, 0), offers.birthday_offers),
     WINBACK: Job(time(10, 0), offers.winback_offers),
     POINTS_EXPIRING: Job(time(10, 30), offers.expiry_reminders),

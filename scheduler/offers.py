@@ -23,7 +23,8 @@ from tortoise.expressions import Q, Subquery
 from tortoise.functions import Min, Sum
 from tortoise.transactions import in_transaction
 
-from loyalty import outbox, rules, tiers, vouchers
+from loyalty import churn, outbox, rules, tiers, vouchers
+from models.analytics import MemberInsight, ModelFit
 from models.ledger import LedgerEntry, PointsLot
 from models.members import Customer
 from models.outbox import OutboxMessage
@@ -178,24 +179,46 @@ async def birthday_offers(day: date, now: datetime, zone: ZoneInfo) -> str:
 
 
 async def winback_candidates(now: datetime, quiet_days: int) -> list[int]:
-    """Consenting members whose last non-voided purchase (or, if they never bought, their joining)
-    is at least ``quiet_days`` days old and who had no win-back voucher in the last 30 days. One
-    query: the purchases stay in the database."""
-    cutoff = now - timedelta(days=quiet_days)
-    recent_buyers = Purchase.filter(voided_at__isnull=True, created_at__gt=cutoff).values(
-        "customer_id"
-    )
-    ever_bought = Purchase.filter(voided_at__isnull=True).values("customer_id")
+    """Consenting members at risk of not coming back, who had no win-back voucher in the last
+    30 days.
+
+    "At risk" follows the latest analysis: P(alive) under ``churn.P_ALIVE_RISK`` when the churn
+    model is fitted, else the gap rule (away far longer than their own rhythm). Before any
+    analysis has run, it is the owner's plain rule: no purchase (or no joining) for
+    ``quiet_days`` days.
+    """
     offered = Voucher.filter(reason=WINBACK, issued_at__gt=now - WINBACK_GAP).values("customer_id")
-    rows = (
-        await Customer.filter(_consenting())
-        .filter(Q(id__in=Subquery(ever_bought)) | Q(joined_at__lte=cutoff))
-        .exclude(id__in=Subquery(recent_buyers))
-        .exclude(id__in=Subquery(offered))
-        .order_by("id")
-        .values("id")
+    members = Customer.filter(_consenting()).exclude(id__in=Subquery(offered))
+    fit = await ModelFit.all().order_by("-id").first()
+    if fit is None:
+        cutoff = now - timedelta(days=quiet_days)
+        recent_buyers = Purchase.filter(voided_at__isnull=True, created_at__gt=cutoff).values(
+            "customer_id"
+        )
+        ever_bought = Purchase.filter(voided_at__isnull=True).values("customer_id")
+        members = members.filter(Q(id__in=Subquery(ever_bought)) | Q(joined_at__lte=cutoff))
+        members = members.exclude(id__in=Subquery(recent_buyers))
+    else:
+        members = members.filter(id__in=await _at_risk(fit.fitted))
+    return [int(row["id"]) for row in await members.order_by("id").values("id")]
+
+
+async def _at_risk(fitted: bool) -> list[int]:
+    if fitted:
+        low = MemberInsight.filter(visits__gte=1, p_alive__lt=churn.P_ALIVE_RISK)
+        return [int(row["customer_id"]) for row in await low.values("customer_id")]
+    rows = await MemberInsight.filter(visits__gte=1).values_list(
+        "customer_id", "visits", "first_visit_at", "last_visit_at", "recency_days"
     )
-    return [int(row["id"]) for row in rows]
+    if not rows:
+        return []
+    ids, visits, firsts, lasts, since = zip(*rows, strict=True)
+    gaps = [
+        (last - first).days / (count - 1) if count > 1 else 0.0
+        for first, last, count in zip(firsts, lasts, visits, strict=True)
+    ]
+    risky = churn.gap_rule_risk(since, gaps, visits)
+    return [int(i) for i, flag in zip(ids, risky, strict=True) if flag]
 
 
 async def winback_offers(day: date, now: datetime, zone: ZoneInfo) -> str:

@@ -13,6 +13,7 @@ from models.audit import JobRun
 from models.members import Customer
 from models.rewards import Voucher
 from scheduler.jobs import (
+    ANALYZE,
     BIRTHDAY,
     EXPIRE_POINTS,
     EXPIRE_VOUCHERS,
@@ -77,6 +78,7 @@ async def test_the_scheduler_runs_every_job_on_local_time() -> None:
     assert list(JOBS) == [
         EXPIRE_POINTS,
         EXPIRE_VOUCHERS,
+        ANALYZE,
         BIRTHDAY,
         WINBACK,
         POINTS_EXPIRING,
@@ -90,6 +92,7 @@ async def test_the_scheduler_runs_every_job_on_local_time() -> None:
         assert f"minute='{job.at.minute}'" in str(scheduled.trigger)
     times = {name: job.at for name, job in JOBS.items()}
     assert times[EXPIRE_POINTS] == time(0, 15) and times[BIRTHDAY] == time(9, 0)
+    assert times[ANALYZE] == time(2, 0)  # before the offers that read its segments
     assert times[TIER_NUDGE] == time(11, 0)
 
 
@@ -108,7 +111,7 @@ async def test_catch_up_runs_what_a_restart_missed_once(db: str) -> None:
     await claim_slot(BIRTHDAY, "2026-11-22")  # yesterday's run says nothing about today's
 
     ran = await catch_up(ZONE, NOON)
-    assert ran == [EXPIRE_POINTS, EXPIRE_VOUCHERS, BIRTHDAY, POINTS_EXPIRING, TIER_NUDGE]
+    assert ran == [EXPIRE_POINTS, EXPIRE_VOUCHERS, ANALYZE, BIRTHDAY, POINTS_EXPIRING, TIER_NUDGE]
     assert await catch_up(ZONE, NOON + timedelta(minutes=5)) == []
     assert await JobRun.filter(slot="2026-11-23").count() == len(JOBS)
     outcomes = dict(await JobRun.filter(slot="2026-11-23").values_list("job", "outcome"))
@@ -118,7 +121,7 @@ async def test_catch_up_runs_what_a_restart_missed_once(db: str) -> None:
 async def test_catch_up_skips_jobs_outside_the_grace_period(db: str) -> None:
     evening = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # 19:00 local
     assert await catch_up(ZONE, evening) == [BIRTHDAY, WINBACK, POINTS_EXPIRING, TIER_NUDGE]
-    assert not await JobRun.filter(job__in=[EXPIRE_POINTS, EXPIRE_VOUCHERS]).exists()
+    assert not await JobRun.filter(job__in=[EXPIRE_POINTS, EXPIRE_VOUCHERS, ANALYZE]).exists()
     # Just after midnight: yesterday's morning jobs are 13 hours late, today's have not come.
     assert await catch_up(ZONE, datetime(2026, 11, 23, 17, 5, tzinfo=UTC)) == []
 

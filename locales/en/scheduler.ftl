@@ -39,6 +39,7 @@ jobs-last = {"  "}Last run: { $date }, finished at { $time } — { $outcome }
 jobs-next = {"  "}Next run: { $time } on { $date }
 jobs-name-expire-points = Write off expired points
 jobs-name-expire-vouchers = Mark expired vouchers
+jobs-name-analyze = Customer analysis (segments, churn risk)
 jobs-name-birthday = Birthday gifts
 jobs-name-winback = Win-back gifts
 jobs-name-points-expiring = Expiring points reminders

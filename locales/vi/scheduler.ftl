@@ -33,6 +33,7 @@ jobs-last = {"  "}Lần gần nhất: ngày { $date }, xong lúc { $time } — {
 jobs-next = {"  "}Lần tới: { $time } ngày { $date }
 jobs-name-expire-points = Xóa điểm hết hạn
 jobs-name-expire-vouchers = Đánh dấu voucher hết hạn
+jobs-name-analyze = Phân tích khách hàng (nhóm, khả năng quay lại)
 jobs-name-birthday = Quà sinh nhật
 jobs-name-winback = Quà mời khách quay lại
 jobs-name-points-expiring = Nhắc điểm sắp hết hạn
