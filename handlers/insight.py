@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from tortoise.functions import Count
 
 from handlers.session import Session, shown_name
 from handlers.types import Attachment, Button, Reply
 from locales import format_date, format_vnd
-from loyalty import conversations, kpis
+from loyalty import conversations, kpis, tiers
 from loyalty.charts import ChartText, stats_chart
 from loyalty.phones import to_e164
 from loyalty.segments import SEGMENTS
@@ -61,7 +61,11 @@ async def stats(session: Session) -> list[Reply]:
         liability=liability,
     )
     zone = session.shop.zone
-    series = await kpis.visits_and_revenue(start, end, zone, days_per_bucket=1 if days <= 31 else 7)
+    # Whole local days on the chart, so the first bar is not a sliver of a day.
+    first_day = (end.astimezone(zone) - timedelta(days=days - 1)).date()
+    chart_start = datetime.combine(first_day, time(0), tzinfo=zone)
+    bucket = 1 if days <= 31 else 7
+    series = await kpis.visits_and_revenue(chart_start, end, zone, days_per_bucket=bucket)
     segments = await _segment_counts()
     cohorts = await kpis.cohort_retention(end, zone)
     chart = stats_chart(
@@ -164,7 +168,7 @@ async def customer(session: Session) -> list[Reply]:
         session.reply(
             "customer-profile",
             name=shown_name(member),
-            tier=member.tier_code,
+            tier=await tiers.name_of(member.tier_code, language),
             points=int(member.points_balance),
             visits=row.visits,
             spend=format_vnd(int(row.spend_vnd), language),

@@ -16,7 +16,7 @@ from handlers.team import menu_for
 from handlers.types import Reply, Shop
 from locales import format_date, format_vnd, supported, t
 from loyalty import vouchers
-from loyalty.tiers import current_rules
+from loyalty.tiers import name_of
 from models.members import ChannelAccount, Customer
 from models.outbox import OutboxMessage
 from models.rewards import Voucher
@@ -42,10 +42,7 @@ async def _fact(value: object, language: str) -> object:
         account = await ChannelAccount.get_or_none(id=int(raw))
         return staff_name(account) if account is not None else "—"
     if kind == "$tier":
-        for rule in await current_rules():
-            if rule.code == raw:
-                return rule.name(language)
-        return str(raw)
+        return await name_of(str(raw), language)
     return value
 
 

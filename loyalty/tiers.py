@@ -114,6 +114,14 @@ async def current_rules() -> list[TierRule]:
     ]
 
 
+async def name_of(code: str, language: str) -> str:
+    """A tier's name in ``language`` (the code itself if the tier no longer exists)."""
+    for rule in await current_rules():
+        if rule.code == code:
+            return rule.name(language)
+    return code
+
+
 async def qualifying_points(customer_id: int, at: datetime) -> int:
     """Points earned from purchases in the 12 months up to ``at``."""
     rows = (

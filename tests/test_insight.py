@@ -196,7 +196,7 @@ async def test_owner_segments_customer_and_export(db: str, owner_shop: Shop) -> 
     assert "Lan (+84912000001): 12 lần" in replies[0].text
 
     replies = await owner.say("/customer 0912 000 001")
-    assert "👤 Lan" in replies[0].text and "Nhóm: Khách ruột" in replies[0].text
+    assert "👤 Lan — hạng Thành viên" in replies[0].text and "Nhóm: Khách ruột" in replies[0].text
     assert "Không tìm thấy" in (await owner.say("/customer 0999999999"))[0].text
 
     (reply,) = await owner.say("/export")
