@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy.integrate import quad
 from scipy.optimize import minimize
 from scipy.special import betaln, expit, gammaln, hyp2f1
 
@@ -30,10 +31,9 @@ MIN_REPEATERS = 50
 P_ALIVE_RISK = 0.3
 #: Average month, so that 12 of them make a year.
 MONTH_DAYS = 365.25 / 12
-#: The closed form for expected purchases breaks down at a = 1 (division by a - 1), a + b = 1
-#: (hyp2f1 with c = 0 for x = 0) and where r - a is a whole number (scipy's hyp2f1 returns nan),
-#: although the expectation is continuous there. Within this distance, step off (error ~1e-7).
-_SINGULAR_GAP = 1e-7
+#: The closed form for expected purchases divides by a - 1: this close to a = 1 it loses too many
+#: digits (further away the error stays near 1e-8 visits), so the expectation is integrated instead.
+_NEAR_ONE = 1e-6
 #: The search moves each parameter at most e^15 (~3 million) times away from its starting value.
 _LOG_BOUNDS = (-15.0, 15.0)
 
@@ -85,13 +85,15 @@ def _problem(history: History) -> str | None:
         return "frequency must be a whole number of repeat purchases, at least 0"
     if (t_x < 0).any() or (t_x > big_t).any():
         return "recency must lie between 0 and the customer's age"
+    if ((x > 0) & (t_x == 0)).any():
+        return "repeat purchases (on other days) need a recency above 0"
     if (spend < 0).any():
         return "average spend cannot be negative"
     return None
 
 
-def _minimise(neg_ll: Callable[[Array], float], start: Array) -> Array:
-    """Minimise over log(params / start); raise FitFailed if the optimiser does not converge.
+def _minimise(model: str, neg_ll: Callable[[Array], float], start: Array) -> Array:
+    """Minimise over log(params / start); FitFailed if it fails or stops at the edge of the box.
 
     Logs keep the parameters positive, and dividing by the start keeps the search well scaled
     whether a parameter is near 1 (shapes) or in tens of thousands (VND, for Gamma-Gamma's v).
@@ -105,7 +107,9 @@ def _minimise(neg_ll: Callable[[Array], float], start: Array) -> Array:
             objective, np.zeros(len(start)), method="L-BFGS-B", bounds=[_LOG_BOUNDS] * len(start)
         )
     if not result.success or not np.isfinite(result.fun):
-        raise FitFailed(f"optimiser did not converge ({result.message})")
+        raise FitFailed(f"{model}: the optimiser did not converge ({result.message})")
+    if (np.abs(result.x) > _LOG_BOUNDS[1] - 0.01).any():
+        raise FitFailed(f"{model}: a parameter ran off towards 0 or infinity (degenerate data)")
     return start * np.exp(result.x)
 
 
@@ -121,9 +125,8 @@ def bgnbd_log_likelihood(
     x, t_x, big_t = frequency, recency, age
     common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) - betaln(a, b)
     still_alive = betaln(a, b + x) - (r + x) * np.log(alpha + big_t)
-    repeaters = x > 0
-    dropped = np.where(
-        repeaters,
+    dropped = np.where(  # only for x > 0; the maximum keeps betaln quiet for x = 0
+        x > 0,
         betaln(a + 1, np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + t_x),
         -np.inf,
     )
@@ -149,6 +152,25 @@ def gamma_gamma_log_likelihood(
         + p * x * np.log(x)
         - (p * x + q) * np.log(v + x * m)
     )
+
+
+def _alive_purchases_by_quadrature(a: float, b: float, k: float, s: float) -> float:
+    """E[(1 - (1 + p s)^-k) / p] for p ~ Beta(a, b): BG/NBD purchases while alive, integrated.
+
+    The variable is y = logit(p), centred and scaled to the spread of the Beta, so the integrand
+    is smooth and well placed for any a and b; p underflowing to 0 is harmless (the limit is k s).
+    """
+    centre, width, log_beta = math.log(a / b), math.sqrt(1 / a + 1 / b), float(betaln(a, b))
+
+    def integrand(v: float) -> float:
+        y = centre + width * v
+        log_p = -max(-y, 0.0) - math.log1p(math.exp(-abs(y)))
+        log_q = log_p - y  # log(1 - p)
+        p = math.exp(log_p)
+        rate = k * s if p * s < 1e-12 else -math.expm1(-k * math.log1p(p * s)) / p
+        return rate * math.exp(a * log_p + b * log_q - log_beta) * width
+
+    return float(quad(integrand, -np.inf, 0)[0] + quad(integrand, 0, np.inf)[0])
 
 
 @dataclass(frozen=True)
@@ -186,18 +208,25 @@ class BgNbd:
 
         The hypergeometric term is rewritten with Euler's transformation,
         ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; c; z) = (1-z)^(a-1) 2F1(a+b-1-r, a-1; c; z),
-        so it stays bounded for frequent customers instead of overflowing.
+        so it stays bounded for frequent customers. scipy's hyp2f1 still fails for large a or b
+        (nearly the same dropout for everyone, where a fit can drift) and at a few exact points;
+        a customer alive buys between 0 and k s times (k = r + x, s = t / (alpha + T)), so any
+        value outside that range is recomputed by numerical integration.
         """
-        t, x, big_t = _array(t), _array(frequency), _array(age)
-        a = self.a
-        for singular in (1.0, 1.0 - self.b, self.r - round(self.r - a)):
-            if abs(a - singular) < _SINGULAR_GAP:
-                a = singular + math.copysign(_SINGULAR_GAP, a - singular)
-        c = a + self.b + x - 1
-        z = t / (self.alpha + big_t + t)
-        hyp = (1 - z) ** (a - 1) * hyp2f1(a + self.b - 1 - self.r, a - 1, c, z)
-        alive_rate = c / (a - 1) * (1 - hyp)  # can round to -1e-17 near t = 0
-        return np.maximum(alive_rate, 0.0) * self.p_alive(x, recency, big_t)
+        t, x, t_x, big_t = np.broadcast_arrays(
+            _array(t), _array(frequency), _array(recency), _array(age)
+        )
+        k, s = self.r + x, t / (self.alpha + big_t)
+        c, z = self.a + self.b + x - 1, t / (self.alpha + big_t + t)
+        with np.errstate(all="ignore"):
+            hyp = (1 - z) ** (self.a - 1) * hyp2f1(self.a + self.b - 1 - self.r, self.a - 1, c, z)
+            alive = np.array(c / (self.a - 1) * (1 - hyp))  # an array even for scalar inputs
+        suspect = ~((alive >= 0) & (alive <= k * s)) | (abs(self.a - 1) < _NEAR_ONE)
+        for i in np.flatnonzero(suspect):
+            alive.flat[i] = _alive_purchases_by_quadrature(
+                self.a, self.b + x.flat[i], k.flat[i], s.flat[i]
+            )
+        return alive * self.p_alive(x, t_x, big_t)
 
 
 @dataclass(frozen=True)
@@ -248,7 +277,7 @@ def fit_bgnbd(history: History) -> BgNbd:
 
     # Start where r / alpha matches the observed purchase rate.
     start = np.array([1.0, max(big_t.sum(), 1.0) / max(x.sum(), 1.0), 1.0, 1.0])
-    r, alpha, a, b = _minimise(neg_ll, start)
+    r, alpha, a, b = _minimise("BG/NBD", neg_ll, start)
     log_likelihood = float(bgnbd_log_likelihood((r, alpha, a, b), x, t_x, big_t).sum())
     return BgNbd(float(r), float(alpha), float(a), float(b), log_likelihood, n)
 
@@ -259,13 +288,13 @@ def fit_gamma_gamma(frequency: npt.ArrayLike, average_spend: npt.ArrayLike) -> G
     used = (x > 0) & (m > 0)
     x, m = x[used], m[used]
     if x.size == 0:
-        raise FitFailed("no repeat purchases with a positive spend")
+        raise FitFailed("Gamma-Gamma: no repeat purchases with a positive spend")
 
     def neg_ll(params: Array) -> float:
         p, q, v = params
         return -float(gamma_gamma_log_likelihood((p, q, v), x, m).sum()) / x.size
 
-    p, q, v = _minimise(neg_ll, np.array([1.0, 2.0, float(m.mean())]))
+    p, q, v = _minimise("Gamma-Gamma", neg_ll, np.array([1.0, 2.0, float(m.mean())]))
     log_likelihood = float(gamma_gamma_log_likelihood((p, q, v), x, m).sum())
     return GammaGamma(float(p), float(q), float(v), log_likelihood, int(x.size))
 
@@ -276,10 +305,10 @@ def fit(history: History) -> Fit | TooLittle:
         return TooLittle(problem)
     n, repeaters = len(history), int((history.frequency > 0).sum())
     if n < MIN_CUSTOMERS:
-        return TooLittle(f"only {n} customers; the model needs at least {MIN_CUSTOMERS}")
+        return TooLittle(f"too few customers ({n}); the model needs at least {MIN_CUSTOMERS}")
     if repeaters < MIN_REPEATERS:
         return TooLittle(
-            f"only {repeaters} customers came back; the model needs at least {MIN_REPEATERS}"
+            f"too few customers came back ({repeaters}); the model needs at least {MIN_REPEATERS}"
         )
     try:
         bgnbd = fit_bgnbd(history)
