@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
 
 from bot.settings import Settings, SettingsError, load_settings
@@ -63,6 +65,92 @@ async def _outbox(settings: Settings) -> None:
         await close_database()
 
 
+async def _with_database(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
+    from loyalty.tiers import ensure_default_tiers
+    from models.db import close_database, open_database
+
+    await open_database(settings.database_url)
+    try:
+        await ensure_default_tiers()
+        return await work()
+    finally:
+        await close_database()
+
+
+async def _analyze(settings: Settings, as_of: str | None, as_json: bool) -> int:
+    from datetime import UTC, datetime, time, timedelta
+
+    from bot.reports import analysis_report
+    from loyalty.insight import analyze
+    from loyalty.kpis import shop_kpis
+
+    now = datetime.now(UTC)
+    if as_of:
+        now = datetime.combine(date_from(as_of), time(23, 59), tzinfo=settings.zone)
+    analysis = await analyze(now, settings.zone)
+    figures = await shop_kpis(now - timedelta(days=30), now)
+    print(analysis_report(analysis, figures, as_json))
+    return 0
+
+
+async def _import(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from loyalty.importer import Columns, ImportRefused, import_purchases
+
+    try:
+        columns = Columns(
+            date=args.date,
+            amount=args.amount,
+            customer=args.customer,
+            phone=args.phone,
+            items=args.items,
+            date_format=args.date_format,
+            amount_scale=args.amount_scale,
+            encoding=args.encoding,
+            delimiter=args.delimiter,
+        )
+        report = await import_purchases(
+            Path(args.file), columns, zone=settings.zone, now=datetime.now(UTC)
+        )
+    except ImportRefused as refused:
+        print(f"quen import: {refused}", file=sys.stderr)
+        return 2
+    print(
+        f"{report.rows} rows: {report.imported} purchases imported, {report.duplicates} already "
+        f"there, {report.rejected} rejected ({report.new_members} new members, "
+        f"{report.linked_members} matched) in {report.seconds:.1f} s"
+    )
+    if report.rejected:
+        print(f"rejected rows, with line numbers and reasons: {report.rejects_path}")
+    return 0
+
+
+async def _demo(settings: Settings, members: int) -> int:
+    from datetime import UTC, datetime
+
+    from loyalty.demo import DemoRefused, fill_demo
+
+    try:
+        report = await fill_demo(datetime.now(UTC), settings.zone, members=members)
+    except DemoRefused as refused:
+        print(f"quen demo: {refused}", file=sys.stderr)
+        return 2
+    print(
+        f"demo shop ready in {report.seconds:.1f} s: {report.stores} stores, {report.members} "
+        f"members, {report.purchases} purchases, {report.rewards} rewards, {report.vouchers} "
+        "vouchers. Next: quen analyze, then quen chat --as owner and try /stats, /segments."
+    )
+    return 0
+
+
+def date_from(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="quen", description="Quen: a loyalty program inside Telegram (and Zalo)."
@@ -71,6 +159,30 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="start the bot: migrate, HTTP server, scheduler, Telegram")
     commands.add_parser("migrate", help="bring the database schema up to date")
     commands.add_parser("outbox", help="show the messages queued, sent, failed and why")
+    analyze = commands.add_parser(
+        "analyze", help="compute segments, the churn model and KPIs now, and print them"
+    )
+    analyze.add_argument("--as-of", type=date_from, help="analyse as of this day (YYYY-MM-DD)")
+    analyze.add_argument("--json", action="store_true", help="print JSON for an analyst")
+    demo = commands.add_parser("demo", help="fill an EMPTY database with a demo café chain")
+    demo.add_argument("--members", type=int, default=2000, help="how many members (default 2000)")
+    importing = commands.add_parser("import", help="load history from a till export")
+    what = importing.add_subparsers(dest="what", required=True)
+    purchases = what.add_parser("purchases", help="purchases from a CSV file")
+    purchases.add_argument("file", help="the CSV file")
+    purchases.add_argument("--date", required=True, help="the date column")
+    purchases.add_argument("--amount", required=True, help="the amount column")
+    purchases.add_argument("--customer", help="the till's customer id column")
+    purchases.add_argument("--phone", help="the phone number column")
+    purchases.add_argument("--items", help="the items column (separated by ;)")
+    purchases.add_argument(
+        "--date-format", default="%Y-%m-%d %H:%M", help="strptime format, shop time"
+    )
+    purchases.add_argument(
+        "--amount-scale", type=float, default=1.0, help="multiply amounts by this to get VND"
+    )
+    purchases.add_argument("--encoding", default="utf-8-sig")
+    purchases.add_argument("--delimiter", default=",")
     chat = commands.add_parser(
         "chat", help="talk to the bot in this terminal, as a customer, a cashier or the owner"
     )
@@ -97,6 +209,13 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_migrate(settings))
     elif args.command == "outbox":
         asyncio.run(_outbox(settings))
+    elif args.command == "analyze":
+        as_of = args.as_of.isoformat() if args.as_of else None
+        return asyncio.run(_with_database(settings, lambda: _analyze(settings, as_of, args.json)))
+    elif args.command == "demo":
+        return asyncio.run(_with_database(settings, lambda: _demo(settings, args.members)))
+    elif args.command == "import":
+        return asyncio.run(_with_database(settings, lambda: _import(settings, args)))
     elif args.command == "chat":
         asyncio.run(_chat(settings, args.user, args.role))
     else:

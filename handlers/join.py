@@ -126,7 +126,7 @@ async def _on_phone(session: Session) -> list[Reply]:
         return [session.reply("join-phone-invalid"), _ask_phone(session)]
     replies: list[Reply] = []
     try:
-        await members.set_phone(member, phone)
+        session.member = await members.set_phone(member, phone)
         replies.append(session.reply("join-phone-saved"))
     except members.PhoneTaken:
         replies.append(session.reply("join-phone-taken"))

@@ -3,18 +3,26 @@
 A member's QR code carries a 128-bit random token, never an id: anyone who photographs a card
 learns nothing, and the database keeps only the token's SHA-256, so a leaked backup cannot mint
 cards. Each card issued is a row; the newest ``ACTIVE_CARDS`` stay valid.
+
+Till customers brought in by ``loyalty.importer`` are members nobody has claimed yet: someone who
+joins in the chat and shares that phone number (their own, checked by the chat app) becomes that
+member, purchase history included (``set_phone``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
 from loyalty.birthdays import Birthday
+from models.ledger import LedgerEntry, PointsLot
 from models.members import ChannelAccount, ConsentRecord, Customer, MemberCard
+from models.outbox import OutboxMessage
+from models.purchases import Purchase
+from models.rewards import Voucher
 
 #: Bump when the consent wording in the catalogs changes: each consent row records the version.
 CONSENT_WORDING_VERSION = "2026-11-join-v1"
@@ -63,13 +71,77 @@ async def join(account: ChannelAccount, *, language: str, marketing: bool) -> Cu
         return customer
 
 
-async def set_phone(customer: Customer, phone_e164: str) -> None:
-    """Store a verified phone number. Raises ``PhoneTaken`` if another member has it."""
-    other = await Customer.filter(phone=phone_e164).exclude(id=customer.id).exists()
-    if other:
-        raise PhoneTaken(phone_e164)
-    await Customer.filter(id=customer.id).update(phone=phone_e164)
-    customer.phone = phone_e164
+async def set_phone(customer: Customer, phone_e164: str) -> Customer:
+    """Store a verified phone number; returns the member the person is from now on.
+
+    If an unclaimed imported member (``_unclaimed_import``) has the number and ``customer`` has
+    nothing recorded yet (they are joining), the two are one person: ``customer`` is merged into
+    that member (``_merge_into``), who is returned. Raises ``PhoneTaken`` if another member has
+    the number otherwise: it is not taken from them.
+    """
+    async with in_transaction():
+        other = (
+            await Customer.filter(phone=phone_e164)
+            .exclude(id=customer.id)
+            .select_for_update()
+            .first()
+        )
+        if other is None:
+            await Customer.filter(id=customer.id).update(phone=phone_e164)
+            customer.phone = phone_e164
+            return customer
+        if not (await _unclaimed_import(other) and not await _has_history(customer.id)):
+            raise PhoneTaken(phone_e164)
+        return await _merge_into(other, customer.id)
+
+
+async def _unclaimed_import(member: Customer) -> bool:
+    """Created by an import and never joined: no chat account and no consent record, not erased.
+
+    Joining always records consent (``join``), so only the importer makes members without one.
+    """
+    return (
+        member.deleted_at is None
+        and not await ChannelAccount.filter(customer_id=member.id).exists()
+        and not await ConsentRecord.filter(customer_id=member.id).exists()
+    )
+
+
+async def _has_history(customer_id: int) -> bool:
+    """Purchases, points or vouchers: anything a merge would have to carry across."""
+    for model in (Purchase, LedgerEntry, PointsLot, Voucher):
+        if await model.filter(customer_id=customer_id).exists():
+            return True
+    return False
+
+
+async def _merge_into(member: Customer, joining_id: int) -> Customer:
+    """Fold the member created at the consent step into the imported ``member`` (call inside a
+    transaction). What belongs to the person who joined moves: chat accounts, consent evidence,
+    cards, queued messages, the friends they invited; and their choices are copied: name,
+    language, marketing consent, birthday, referral code, and the join time. A referral link they
+    joined through is dropped: they were the shop's customer already, and existing customers
+    cannot be referred. The joining record, empty by then, is deleted."""
+    joining = await Customer.filter(id=joining_id).select_for_update().get()
+    for model in (ChannelAccount, ConsentRecord, MemberCard, OutboxMessage):
+        await model.filter(customer_id=joining_id).update(customer_id=member.id)
+    await Customer.filter(referred_by_id=joining_id).update(referred_by_id=member.id)
+    await Customer.filter(id=joining_id).delete()  # first: the referral code is unique
+    choices: dict[str, object] = {
+        "display_name": joining.display_name,
+        "language": joining.language,
+        "marketing_consent": joining.marketing_consent,
+        "joined_at": joining.joined_at.astimezone(UTC),
+        "referral_code": joining.referral_code,
+    }
+    if joining.birthday_day is not None:
+        choices.update(
+            birthday_day=joining.birthday_day,
+            birthday_month=joining.birthday_month,
+            birthday_year=joining.birthday_year,
+        )
+    await Customer.filter(id=member.id).update(**choices)
+    return await Customer.get(id=member.id)
 
 
 async def set_birthday(customer: Customer, birthday: Birthday) -> None:

@@ -63,9 +63,14 @@ async def db(database_url: str) -> AsyncIterator[str]:
             "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
         )
     else:
+        # Ids restart too, as RESTART IDENTITY does on PostgreSQL: tests may show row numbers.
+        _, sequences = await connection.execute_query(
+            "SELECT name FROM sqlite_master WHERE name = 'sqlite_sequence'"
+        )
         await connection.execute_script(
             "PRAGMA foreign_keys=OFF;"
             + "".join(f'DELETE FROM "{t}";' for t in tables)
+            + ("DELETE FROM sqlite_sequence;" if sequences else "")
             + "PRAGMA foreign_keys=ON;"
         )
     await ensure_default_tiers()

@@ -69,3 +69,41 @@ def test_chat_in_the_terminal_joins_and_saves_the_card(tmp_path: Path) -> None:
     assert "(→ console-customer) ⭐ Bạn vừa nhận +85 điểm" in till.stdout
     owner = quen("chat", "--as", "owner", cwd=tmp_path, stdin="/staff\n")
     assert "• console-cashier — thu ngân" in owner.stdout
+
+
+def test_import_analyze_and_demo_from_the_command_line(tmp_path: Path) -> None:
+    import json
+
+    export = tmp_path / "till.csv"
+    export.write_text(
+        "ma_kh,ngay,tien,mon\n"
+        "K1,2026-11-01 08:15,45,Bạc xỉu\n"
+        "K1,2026-11-08 08:20,50,Bạc xỉu;Bánh mì que\n"
+        "K2,2026-11-02 12:30,abc,Trà đào\n",
+        encoding="utf-8",
+    )
+    args = ("import", "purchases", str(export), "--customer", "ma_kh", "--date", "ngay")
+    options = ("--amount", "tien", "--items", "mon", "--amount-scale", "1000")
+    done = quen(*args, *options, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "3 rows: 2 purchases imported, 0 already there, 1 rejected" in done.stdout
+    rejects = (tmp_path / "till.csv.rejects.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert rejects[0].startswith("line,reason") and rejects[1].startswith("4,")
+    again = quen(*args, *options, cwd=tmp_path)
+    assert "0 purchases imported, 2 already there" in again.stdout
+    missing = quen(*args, "--amount", "gia", cwd=tmp_path)
+    assert missing.returncode == 2 and "gia" in missing.stderr
+
+    report = quen("analyze", "--as-of", "2026-11-20", "--json", cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    data = json.loads(report.stdout[report.stdout.index("{") :])
+    assert data["members"] == 1 and sum(data["segments"].values()) == 1
+    assert data["churn_model"]["fitted"] is False and "reason" in data["churn_model"]
+
+    refused = quen("demo", "--members", "50", cwd=tmp_path)  # the database has a member
+    assert refused.returncode == 2 and "already has" in refused.stderr
+    fresh = tmp_path / "demo"
+    fresh.mkdir()
+    filled = quen("demo", "--members", "50", cwd=fresh)
+    assert filled.returncode == 0, filled.stderr
+    assert "50 members" in filled.stdout

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import zxingcpp
 from PIL import Image
 
+from handlers.types import Shop
+from loyalty.importer import Columns, import_purchases
 from loyalty.members import member_by_card
 from models.members import ChannelAccount, ConsentRecord, Customer, MemberCard
+from models.purchases import Purchase
 from tests.chat import Chat, consent, join
 
 
@@ -144,3 +150,63 @@ async def test_long_messages_and_unknown_commands(db: str, shop) -> None:
     replies = await chat.say("/frobnicate now")
     assert "không biết lệnh" in replies[0].text
     assert await Customer.all().count() == 0
+
+
+async def _import_till_customer(folder: Path) -> Customer:
+    """A till customer with two purchases and the phone 0912 345 678, as an import makes them."""
+    path = folder / "till.csv"
+    path.write_text(
+        "date,customer,phone,amount\n"
+        "2026-03-01 08:00,KH001,0912345678,45000\n"
+        "2026-04-01 08:00,KH001,,55000\n",
+        encoding="utf-8",
+    )
+    await import_purchases(
+        path,
+        Columns(date="date", amount="amount", customer="customer", phone="phone"),
+        zone=ZoneInfo("Asia/Ho_Chi_Minh"),
+        now=datetime(2026, 5, 1, tzinfo=UTC),
+        progress=False,
+    )
+    return await Customer.get(pos_ref="KH001")
+
+
+async def test_joining_with_an_imported_phone_claims_the_till_history(
+    db: str, shop: Shop, tmp_path: Path
+) -> None:
+    imported = await _import_till_customer(tmp_path)
+    chat = await consent(Chat(shop, user_id="3003"), offers=True)
+    joining = await Customer.get(pos_ref=None)
+
+    replies = await chat.share_phone("84912345678")
+    assert "Đã lưu số điện thoại" in replies[0].text
+    replies = await chat.say("22/11/1995")
+    assert "Chào mừng" in replies[0].text and replies[1].image is not None
+
+    member = await Customer.get()  # the record made at the consent step is gone
+    assert member.id == imported.id and member.pos_ref == "KH001"
+    assert member.phone == "+84912345678" and member.display_name == "Lan Nguyễn"
+    assert member.marketing_consent is True and member.language == "vi"
+    assert member.joined_at == joining.joined_at
+    assert (member.birthday_day, member.birthday_month) == (22, 11)
+    assert (await ChannelAccount.get(external_id="3003")).customer_id == member.id
+    consents = await ConsentRecord.filter(customer_id=member.id).order_by("purpose")
+    assert [(c.purpose, c.granted) for c in consents] == [("marketing", True), ("membership", True)]
+    assert await Purchase.filter(customer_id=member.id).count() == 2
+    link = zxingcpp.read_barcodes(Image.open(io.BytesIO(replies[1].image)))[0].text
+    assert (await member_by_card(link.split("start=m_", 1)[1])).id == member.id  # type: ignore[union-attr]
+
+
+async def test_a_claimed_till_customer_is_not_claimed_again(
+    db: str, shop: Shop, tmp_path: Path
+) -> None:
+    imported = await _import_till_customer(tmp_path)
+    first = await consent(Chat(shop, user_id="3003"))
+    await first.share_phone("+84912345678")
+    second = await consent(Chat(shop, user_id="4004"))
+    replies = await second.share_phone("+84912345678")
+    assert "thẻ thành viên khác" in replies[0].text
+    assert (await ChannelAccount.get(external_id="3003")).customer_id == imported.id
+    other = await ChannelAccount.get(external_id="4004")
+    assert other.customer_id != imported.id
+    assert (await Customer.get(id=other.customer_id)).phone is None
