@@ -15,49 +15,7 @@ from models.staff import Store
 
 FLOW = "staff"
 ACTION_PREFIX = "s"
-ROLE_COMMANDS = {
-    CASHIER: ("find", "redeem", "undo", "card", "points", "language", "help"),
-    MANAGER: ("find", "redeem", "undo", "staff", "card", "points", "language", "help"),
-    OWNER: (
-        "find",
-        "redeem",
-        "undo",
-        "staff",
-        "stores",
-        "menu",
-        "rewards",
-        "voucher",
-        "settings",
-        "jobs",
-        "outbox",
-        "stats",
-        "segments",
-        "customer",
-        "export",
-        "adjust",
-        "card",
-        "points",
-        "language",
-        "help",
-    ),
-}
-STAFF_ONLY = (
-    "find",
-    "redeem",
-    "undo",
-    "staff",
-    "stores",
-    "menu",
-    "settings",
-    "jobs",
-    "outbox",
-    "stats",
-    "segments",
-    "customer",
-    "export",
-    "adjust",
-    "voucher",
-)
+#: Commands only owners have (checked per message), in the order of the owner's menu.
 OWNER_ONLY = (
     "stores",
     "menu",
@@ -71,6 +29,16 @@ OWNER_ONLY = (
     "adjust",
     "voucher",
 )
+TILL = ("find", "redeem", "undo")
+#: Commands customers never see.
+STAFF_ONLY = (*TILL, "staff", *OWNER_ONLY)
+EVERYONE = ("card", "points", "language", "help")
+ROLE_COMMANDS = {
+    CASHIER: (*TILL, *EVERYONE),
+    MANAGER: (*TILL, "staff", *EVERYONE),
+    # ``rewards`` is everyone's command; for owners it opens the catalog.
+    OWNER: (*TILL, "staff", "rewards", *OWNER_ONLY, *EVERYONE),
+}
 
 
 def menu_for(role: str | None, language: str) -> CommandMenu:
