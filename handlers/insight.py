@@ -19,6 +19,7 @@ from loyalty.phones import to_e164
 from loyalty.segments import SEGMENTS
 from models.analytics import MemberInsight, ModelFit
 from models.members import Customer
+from models.staff import Store
 
 FLOW, ACTION_PREFIX = "segments", "g"
 PERIODS = (7, 30, 90, 365)
@@ -31,14 +32,18 @@ def _percent(value: float | None) -> str:
 
 
 async def stats(session: Session) -> list[Reply]:
-    """``/stats [7|30|90|365]``: the KPIs over the last N days and a chart."""
-    arg = session.incoming.args.strip()
-    if arg and not (arg.isdigit() and int(arg) in PERIODS):
+    """``/stats [7|30|90|365] [store number]``: the KPIs over the last N days (for one store if
+    given: its bills, its active and new buyers) and a chart of the whole shop."""
+    words = session.incoming.args.split()
+    if len(words) > 2 or not all(word.isdigit() for word in words):
         return [session.reply("stats-help")]
-    days = int(arg) if arg else 30
+    days = int(words[0]) if words else 30
+    store = await Store.get_or_none(id=int(words[1])) if len(words) == 2 else None
+    if days not in PERIODS or (len(words) == 2 and store is None):
+        return [session.reply("stats-help")]
     end = session.now
     start = end - timedelta(days=days)
-    figures = await kpis.shop_kpis(start, end)
+    figures = await kpis.shop_kpis(start, end, store_id=store.id if store else None)
     language = session.language
     liability = (
         format_vnd(figures.points_liability_vnd, language)
@@ -48,6 +53,7 @@ async def stats(session: Session) -> list[Reply]:
     text = session.say(
         "stats-summary",
         days=days,
+        store=store.name if store else session.say("stats-all-stores"),
         members=figures.members,
         active=figures.active_members,
         new=figures.new_members,

@@ -32,6 +32,7 @@ from loyalty.segments import (
 from models.analytics import MemberInsight, ModelFit
 from models.members import Customer
 from models.purchases import Purchase
+from models.staff import Store
 from scheduler.offers import winback_candidates
 from tests.chat import Chat
 
@@ -218,9 +219,14 @@ async def test_owner_stats_text_and_chart(db: str, owner_shop: Shop, clock) -> N
     await analyze(NOW, ZONE)
     owner = Chat(owner_shop, user_id=OWNER_ID)
     (reply,) = await owner.say("/stats")
-    assert "📊 30 ngày gần nhất" in reply.text and "Hóa đơn: 2" in reply.text
+    assert "📊 30 ngày gần nhất · mọi cửa hàng" in reply.text and "Hóa đơn: 2" in reply.text
     assert "Doanh thu: 170.000 ₫" in reply.text
     assert reply.image is not None and Image.open(io.BytesIO(reply.image)).size == (1080, 1600)
-    assert "Dùng /stats hoặc" in (await owner.say("/stats 12"))[0].text
+    for wrong in ("/stats 12", "/stats tuần", "/stats 30 9"):  # no such period or store
+        assert "Dùng /stats [7|30|90|365]" in (await owner.say(wrong))[0].text
     (reply,) = await owner.say("/stats 90")
     assert "Hóa đơn: 3" in reply.text
+    quan1 = await Store.create(name="Quận 1")
+    await Purchase.filter(created_at__gte=NOW - timedelta(days=2)).update(store_id=quan1.id)
+    (reply,) = await owner.say(f"/stats 90 {quan1.id}")
+    assert "· Quận 1" in reply.text and "Hóa đơn: 1" in reply.text

@@ -5,9 +5,10 @@ command-segments = Customer segments (RFM) and what to do
 command-customer = One member's profile by phone
 command-export = Export members (CSV)
 
-stats-help = Use /stats or /stats 7, /stats 30, /stats 90, /stats 365 (the last N days).
+stats-all-stores = all stores
+stats-help = Use /stats [7|30|90|365] [store number from /stores], for example /stats 30 or /stats 7 2.
 stats-summary =
-    📊 The last { $days } days
+    📊 The last { $days } days · { $store }
     Members: { $members } (new: { $new }, bought: { $active })
     Bills: { $purchases } · Revenue: { $revenue } · Average: { $aov }
     Customers back within 30 days: { $repeat }

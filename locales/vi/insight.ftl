@@ -5,9 +5,10 @@ command-segments = Nhóm khách (RFM) và nên làm gì
 command-customer = Hồ sơ một khách theo số điện thoại
 command-export = Xuất danh sách khách (CSV)
 
-stats-help = Dùng /stats hoặc /stats 7, /stats 30, /stats 90, /stats 365 (số ngày gần nhất).
+stats-all-stores = mọi cửa hàng
+stats-help = Dùng /stats [7|30|90|365] [số cửa hàng trong /stores], ví dụ /stats 30 hoặc /stats 7 2.
 stats-summary =
-    📊 { $days } ngày gần nhất
+    📊 { $days } ngày gần nhất · { $store }
     Thành viên: { $members } (mới: { $new }, có mua: { $active })
     Hóa đơn: { $purchases } · Doanh thu: { $revenue } · Trung bình: { $aov }
     Khách quay lại trong 30 ngày: { $repeat }
