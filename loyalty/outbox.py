@@ -32,6 +32,7 @@ from tortoise.expressions import Q
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
+from models.analytics import MemberInsight
 from models.members import ChannelAccount, Customer
 from models.outbox import OutboxMessage
 
@@ -84,6 +85,16 @@ class Draft:
     voucher_id: int | None = None
     reset_menu: bool = False
     expires_at: datetime | None = None
+    #: Not before this moment (a member's usual hour); ignored if it would miss ``expires_at``.
+    not_before: datetime | None = None
+
+    def send_from(self, at: datetime) -> datetime:
+        """``not_before`` if it leaves time to send before ``expires_at``, else ``at``."""
+        if self.not_before is None or (
+            self.expires_at is not None and self.not_before >= self.expires_at
+        ):
+            return at
+        return max(self.not_before, at)
 
     def payload(self) -> dict[str, object]:
         data: dict[str, object] = {"lines": [[key, args] for key, args in self.lines]}
@@ -108,7 +119,7 @@ def _row(
         status=SKIPPED if skipped else QUEUED,
         reason="unreachable" if skipped else "",
         created_at=at,
-        not_before=at,
+        not_before=draft.send_from(at),
         expires_at=draft.expires_at,
     )
 
@@ -127,6 +138,28 @@ async def to_member(customer_id: int, draft: Draft, at: datetime) -> int:
     ``skipped`` row (so ``/outbox`` can say why) and nothing is sent to them."""
     accounts = await ChannelAccount.filter(customer_id=customer_id)
     return await _queue([_row(draft, account, customer_id, at) for account in accounts])
+
+
+async def usual_times(
+    customer_ids: Iterable[int], after: datetime, zone: ZoneInfo
+) -> dict[int, datetime]:
+    """For members whose last analysis found a usual hour: the next moment at that hour (local
+    time) from ``after``, in UTC. Offers timed like this arrive when the member usually thinks of
+    the shop; the send window and caps still apply when they are sent."""
+    ids = list(customer_ids)
+    if not ids:
+        return {}
+    rows = await MemberInsight.filter(customer_id__in=ids, usual_hour__isnull=False).values(
+        "customer_id", "usual_hour"
+    )
+    local = after.astimezone(zone)
+    found = {}
+    for row in rows:
+        moment = datetime.combine(local.date(), time(int(row["usual_hour"])), tzinfo=zone)
+        if moment < local:
+            moment += timedelta(days=1)
+        found[int(row["customer_id"])] = moment.astimezone(UTC)
+    return found
 
 
 async def to_accounts(accounts: Iterable[ChannelAccount], draft: Draft, at: datetime) -> int:

@@ -86,6 +86,7 @@ async def _give(
     until: datetime,
     at: datetime,
     zone: ZoneInfo,
+    not_before: datetime | None = None,
 ) -> bool:
     """Issue a free voucher copied from ``reward`` and queue its message in one transaction, so
     the message exists exactly when the voucher does. False if ``key`` was given already.
@@ -121,6 +122,7 @@ async def _give(
             marketing=True,
             voucher_id=voucher.id,
             expires_at=until,
+            not_before=not_before,
         )
         await outbox.to_member(customer_id, draft, at)
     return True
@@ -167,10 +169,19 @@ async def birthday_offers(day: date, now: datetime, zone: ZoneInfo) -> str:
         )
         members = await Customer.filter(_consenting(), dates).order_by("id").values("id")
         until = birthday_week_end(birthday, zone)
+        times = await outbox.usual_times((int(row["id"]) for row in members), now, zone)
         for row in members:
-            key = f"{BIRTHDAY}:{birthday.year}:{row['id']}"
+            member_id = int(row["id"])
+            key = f"{BIRTHDAY}:{birthday.year}:{member_id}"
             given += await _give(
-                int(row["id"]), reward, reason=BIRTHDAY, key=key, until=until, at=now, zone=zone
+                member_id,
+                reward,
+                reason=BIRTHDAY,
+                key=key,
+                until=until,
+                at=now,
+                zone=zone,
+                not_before=times.get(member_id),
             )
     return f"{OFFERS} {given}"
 
@@ -229,10 +240,19 @@ async def winback_offers(day: date, now: datetime, zone: ZoneInfo) -> str:
         return reward
     until = now + timedelta(days=reward.valid_days)
     given = 0
-    for customer_id in await winback_candidates(now, program.winback_days):
+    candidates = await winback_candidates(now, program.winback_days)
+    times = await outbox.usual_times(candidates, now, zone)
+    for customer_id in candidates:
         key = f"{WINBACK}:{customer_id}:{day.isoformat()}"
         given += await _give(
-            customer_id, reward, reason=WINBACK, key=key, until=until, at=now, zone=zone
+            customer_id,
+            reward,
+            reason=WINBACK,
+            key=key,
+            until=until,
+            at=now,
+            zone=zone,
+            not_before=times.get(customer_id),
         )
     return f"{OFFERS} {given}"
 
@@ -273,6 +293,7 @@ async def expiry_reminders(day: date, now: datetime, zone: ZoneInfo) -> str:
         key = f"{POINTS_EXPIRING}:{row['customer_id']}:{first.astimezone(zone).date().isoformat()}"
         due.append((int(row["customer_id"]), int(row["points"]), first, key))
     done = await _already_queued(key for *_, key in due)
+    times = await outbox.usual_times((customer_id for customer_id, *_ in due), now, zone)
     reminded = 0
     for customer_id, points, first, key in due:
         if key in done:
@@ -288,6 +309,7 @@ async def expiry_reminders(day: date, now: datetime, zone: ZoneInfo) -> str:
             ],
             marketing=True,
             expires_at=first,
+            not_before=times.get(customer_id),
         )
         reminded += await outbox.to_member(customer_id, draft, now) > 0
     return f"{REMINDERS} {reminded}"
@@ -334,6 +356,7 @@ async def tier_nudges(day: date, now: datetime, zone: ZoneInfo) -> str:
         key = f"{TIER_NUDGE}:{customer_id}:{upcoming.code}:{day:%Y-%m}"
         due.append((customer_id, progress.to_next, upcoming.code, key))
     done = await _already_queued(key for *_, key in due)
+    times = await outbox.usual_times((customer_id for customer_id, *_ in due), now, zone)
     nudged = 0
     for customer_id, to_go, code, key in sorted(due):
         if key in done:
@@ -344,6 +367,7 @@ async def tier_nudges(day: date, now: datetime, zone: ZoneInfo) -> str:
             lines=[("offer-tier-nudge", {"points": to_go, "tier": outbox.tier(code)})],
             marketing=True,
             expires_at=now + NUDGE_SHELF_LIFE,
+            not_before=times.get(customer_id),
         )
         nudged += await outbox.to_member(customer_id, draft, now) > 0
     return f"{NUDGES} {nudged}"

@@ -371,3 +371,23 @@ async def test_tier_nudge_once_per_tier_per_month(db: str) -> None:
     assert {r.dedupe_key for r in await rows("tier-nudge")} >= {
         f"tier-nudge:{near_silver.id}:silver:2026-12"
     }
+
+
+async def test_offers_wait_for_the_members_usual_hour(db: str) -> None:
+    """The analysis says Lan usually comes at 15:00 and Bình at 07:00: the 09:00 birthday run
+    queues Lan's offer for 15:00 today and Bình's for 07:00 tomorrow (the send window then holds
+    it to 08:00); Chi has no usual hour and gets hers at once."""
+    from models.analytics import MemberInsight
+
+    await offer_rules(birthday_reward_id=(await gift()).id)
+    people = [
+        await member(name, str(1001 + n), birthday=(1, 1))
+        for n, name in enumerate(("Lan", "Bình", "Chi"))
+    ]
+    for person, hour in zip(people[:2], (15, 7), strict=True):
+        await MemberInsight.create(customer_id=person.id, as_of=DEC_29, usual_hour=hour)
+    assert await run(BIRTHDAY, DEC_29, ZONE) == "offers 3"  # 09:00 local on 29/12
+    due = {row.customer_id: row.not_before for row in await rows("birthday")}
+    assert due[people[0].id] == datetime(2026, 12, 29, 15, 0, tzinfo=ZONE)
+    assert due[people[1].id] == datetime(2026, 12, 30, 7, 0, tzinfo=ZONE)
+    assert due[people[2].id] == DEC_29
