@@ -82,14 +82,15 @@ async def _analyze(settings: Settings, as_of: str | None, as_json: bool) -> int:
 
     from bot.reports import analysis_report
     from loyalty.insight import analyze
-    from loyalty.kpis import shop_kpis
+    from loyalty.kpis import retention_by_segment, shop_kpis
 
     now = datetime.now(UTC)
     if as_of:
         now = datetime.combine(date_from(as_of), time(23, 59), tzinfo=settings.zone)
     analysis = await analyze(now, settings.zone)
     figures = await shop_kpis(now - timedelta(days=30), now)
-    print(analysis_report(analysis, figures, as_json))
+    retention = await retention_by_segment(now)
+    print(analysis_report(analysis, figures, retention, as_json))
     return 0
 
 

@@ -11,7 +11,10 @@ from loyalty.insight import Analysis, model_params
 from loyalty.kpis import Kpis
 
 
-def analysis_report(analysis: Analysis, figures: Kpis, as_json: bool) -> str:
+def analysis_report(
+    analysis: Analysis, figures: Kpis, retention: dict[str, tuple[int, int]], as_json: bool
+) -> str:
+    """``retention``: per segment, (members, of them active in the last 30 days)."""
     model = analysis.model
     kpis = {
         key: value.isoformat() if isinstance(value, datetime) else value
@@ -29,6 +32,10 @@ def analysis_report(analysis: Analysis, figures: Kpis, as_json: bool) -> str:
             "seconds": round(analysis.seconds, 2),
             "segments": analysis.segments,
             "kpis_last_30_days": kpis,
+            "active_last_30_days_by_segment": {
+                name: {"members": members, "active": active}
+                for name, (members, active) in retention.items()
+            },
             "churn_model": churn_model,
         }
         return json.dumps(data, ensure_ascii=False, indent=2, default=str)
@@ -38,6 +45,10 @@ def analysis_report(analysis: Analysis, figures: Kpis, as_json: bool) -> str:
         "segments (RFM):",
     ]
     lines += [f"  {name:<12} {count:>7}" for name, count in analysis.segments.items()]
+    lines.append("active in the last 30 days, by segment:")
+    lines += [
+        f"  {name:<12} {active:>7} of {members}" for name, (members, active) in retention.items()
+    ]
     lines.append("KPIs, last 30 days:")
     lines += [f"  {key:<22} {value}" for key, value in kpis.items()]
     if isinstance(model, churn.Fit):

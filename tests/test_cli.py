@@ -99,6 +99,8 @@ def test_import_analyze_and_demo_from_the_command_line(tmp_path: Path) -> None:
     data = json.loads(report.stdout[report.stdout.index("{") :])
     assert data["members"] == 1 and sum(data["segments"].values()) == 1
     assert data["churn_model"]["fitted"] is False and "reason" in data["churn_model"]
+    (segment,) = data["active_last_30_days_by_segment"].values()
+    assert segment == {"members": 1, "active": 1}  # visits 12 and 19 days before 20/11
 
     refused = quen("demo", "--members", "50", cwd=tmp_path)  # the database has a member
     assert refused.returncode == 2 and "already has" in refused.stderr
