@@ -28,6 +28,7 @@ from locales import t
 from loyalty.tiers import ensure_default_tiers
 from loyalty.voucher_card import load_logo
 from models.db import close_database, open_database
+from scheduler.campaigns import CampaignPreparer
 from scheduler.jobs import build_scheduler, catch_up
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ def shop_for(
         owners=frozenset(("telegram", str(owner)) for owner in settings.owner_telegram_ids),
         logo=_logo(settings.logo_path) if settings.logo_path else None,
         marketing_hold=settings.marketing_policy().problem,
+        tone=settings.shop_tone,
+        llm=settings.llm(),
     )
 
 
@@ -68,7 +71,7 @@ class QuenApp:
         self.telegram: TelegramChannel | None = None
         if settings.telegram_token is not None:
             self.telegram = TelegramChannel(settings, self.handle, clock)
-        self.scheduler = build_scheduler(settings.zone, clock)
+        self.scheduler = build_scheduler(settings.zone, clock, lambda: self.shop.voice())
         channels: dict[str, Channel] = {}
         if self.telegram is not None:
             channels[self.telegram.name] = self.telegram
@@ -80,6 +83,9 @@ class QuenApp:
             rate=settings.send_rate,
             lease=timedelta(seconds=settings.outbox_lease_seconds),
         )
+        self.campaigns = CampaignPreparer(
+            lambda: self.shop.voice(), clock, settings.zone, self.sender.nudge
+        )
         self._runner: web.AppRunner | None = None
         self._catching_up: asyncio.Task[list[str]] | None = None
         self.http_port: int | None = None
@@ -87,13 +93,17 @@ class QuenApp:
     async def handle(self, incoming: Incoming) -> list[Reply]:
         replies = await handle(incoming, self.shop)
         self.sender.nudge()  # a purchase or a redemption may have queued a notice
+        self.campaigns.nudge()  # or an owner approved a campaign
         return replies
 
     async def start(self) -> None:
         await ensure_default_tiers()
         self.scheduler.start()
+        self.campaigns.start()
         # The memory job store forgets runs missed while we were down: replay them (once).
-        self._catching_up = asyncio.create_task(catch_up(self.settings.zone, self.clock()))
+        self._catching_up = asyncio.create_task(
+            catch_up(self.settings.zone, self.clock(), self.shop.voice())
+        )
         secret = self.settings.webhook_secret
         webhook = self.telegram if self.settings.telegram_mode is TelegramMode.WEBHOOK else None
         app = build_web_app(webhook, secret.get_secret_value() if secret else None)
@@ -111,9 +121,14 @@ class QuenApp:
         self.shop = shop_for(self.settings, self.telegram.username, self.clock)
         self.sender.start()
 
-    async def stop(self) -> None:
+    async def caught_up(self) -> None:
+        """Wait for the start-up replay of missed jobs (``catch_up``) to finish."""
         if self._catching_up is not None:
             await self._catching_up
+
+    async def stop(self) -> None:
+        await self.caught_up()
+        await self.campaigns.stop()
         await self.sender.stop()
         if self.telegram is not None:
             await self.telegram.stop()

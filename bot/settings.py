@@ -12,9 +12,17 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from loyalty.copywriter import LLMConfig
 from loyalty.outbox import Policy, policy_from
 
 DEFAULT_DATABASE_URL = "sqlite://data/quen.sqlite3"
@@ -30,7 +38,11 @@ class Settings(BaseSettings):
     """Quen's configuration. Secrets are ``SecretStr`` so they never land in a log line."""
 
     model_config = SettingsConfigDict(
-        env_prefix="QUEN_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="QUEN_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
     )
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -54,6 +66,18 @@ class Settings(BaseSettings):
     marketing_daily_cap: int = 1
     marketing_weekly_cap: int = 2
     outbox_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
+    shop_tone: str = Field(default="", max_length=200)
+    # The copywriter's model: none without a key (templates only). Either variable name works.
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("QUEN_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+    llm_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout: float = Field(default=15.0, gt=0, le=120)
+    llm_max_retries: int = Field(default=1, ge=0, le=5)
+    # US dollars per million tokens, for the cost shown with each campaign.
+    llm_price_input: float = Field(default=0.15, ge=0)
+    llm_price_output: float = Field(default=0.60, ge=0)
 
     @field_validator("owner_telegram_ids", mode="before")
     @classmethod
@@ -87,7 +111,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite:// or postgres://")
         return value
 
-    @field_validator("telegram_api_url", "public_url")
+    @field_validator("telegram_api_url", "public_url", "llm_base_url")
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
@@ -126,6 +150,19 @@ class Settings(BaseSettings):
         shown in ``/outbox``) instead of stopping the bot: transactional messages still flow."""
         return policy_from(
             self.send_window, self.marketing_daily_cap, self.marketing_weekly_cap, self.zone
+        )
+
+    def llm(self) -> LLMConfig:
+        """The copywriter's connection; an empty key counts as none."""
+        key = self.openai_api_key.get_secret_value() if self.openai_api_key else ""
+        return LLMConfig(
+            api_key=key or None,
+            base_url=self.llm_base_url,
+            model=self.llm_model,
+            timeout=self.llm_timeout,
+            max_retries=self.llm_max_retries,
+            price_in_per_mtok=self.llm_price_input,
+            price_out_per_mtok=self.llm_price_output,
         )
 
     def sqlite_path(self) -> Path | None:

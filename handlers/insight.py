@@ -10,6 +10,7 @@ from datetime import datetime, time, timedelta
 
 from tortoise.functions import Count
 
+from handlers import campaigns
 from handlers.session import Session, shown_name
 from handlers.types import Attachment, Button, Reply
 from locales import format_date, format_vnd
@@ -22,6 +23,7 @@ from models.members import Customer
 from models.staff import Store
 
 FLOW, ACTION_PREFIX = "segments", "g"
+CAMPAIGN = "campaign"
 PERIODS = (7, 30, 90, 365)
 #: Members listed when an owner taps a segment.
 SAMPLE = 5
@@ -131,7 +133,10 @@ async def segments(session: Session) -> list[Reply]:
 
 
 async def on_action(session: Session, parts: list[str]) -> list[Reply]:
-    """A segment button: a few of its members, the most valuable first."""
+    """A segment button: a few of its members, the most valuable first, and a button that
+    starts a campaign for the segment."""
+    if len(parts) == 2 and parts[0] in SEGMENTS and parts[1] == CAMPAIGN:
+        return await campaigns.start_for_segment(session, parts[0])
     if len(parts) != 1 or parts[0] not in SEGMENTS:
         return [session.reply("button-expired")]
     name = parts[0]
@@ -144,7 +149,9 @@ async def on_action(session: Session, parts: list[str]) -> list[Reply]:
     lines = [session.say("segments-members", segment=session.say(f"segment-{name}"))]
     for row in rows:
         lines.append(_member_line(session, row.customer, row))
-    return [Reply("\n".join(lines))]
+    action = f"{ACTION_PREFIX}:{session.conversation.nonce}:{name}:{CAMPAIGN}"
+    button = Button(session.say("segments-campaign-button"), action)
+    return [Reply("\n".join(lines), buttons=((button,),))]
 
 
 def _member_line(session: Session, customer: Customer, row: MemberInsight) -> str:

@@ -15,7 +15,8 @@ from handlers.session import shown_name, staff_name
 from handlers.team import menu_for
 from handlers.types import Reply, Shop
 from locales import format_date, format_vnd, supported, t
-from loyalty import vouchers
+from loyalty import outbox, vouchers
+from loyalty.copywriter import fill_name
 from loyalty.tiers import name_of
 from models.members import ChannelAccount, Customer
 from models.outbox import OutboxMessage
@@ -64,6 +65,9 @@ async def render(
         common["name"] = shown_name(customer)
     lines = []
     for key, args in message.payload.get("lines", []):
+        if key == outbox.COPY_LINE:
+            lines.append(fill_name(str(args["text"]), customer.display_name if customer else ""))
+            continue
         facts = {name: await _fact(value, language) for name, value in args.items()}
         lines.append(t(language, key, **{**common, **facts}))
     text = "\n".join(lines)

@@ -10,7 +10,19 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from handlers import insight, jobs, join, member, outbox, owner, privacy, rewards, team, till
+from handlers import (
+    campaigns,
+    insight,
+    jobs,
+    join,
+    member,
+    outbox,
+    owner,
+    privacy,
+    rewards,
+    team,
+    till,
+)
 from handlers.session import Session, command_for_label
 from handlers.types import Incoming, Reply, Shop
 from locales import supported
@@ -80,6 +92,8 @@ async def _route(session: Session) -> list[Reply]:
         return await join.on_message(session)
     if session.conversation.flow == till.FLOW and session.staff is not None:
         return await till.on_amount(session)
+    if session.conversation.flow == campaigns.FLOW and _is_owner(session):
+        return await campaigns.on_text(session)
     if incoming.contact is not None:
         return [session.reply("contact-unexpected")]
     return [session.reply("not-understood" if session.member else "not-understood-guest")]
@@ -107,7 +121,14 @@ async def _on_action(session: Session, action: str) -> list[Reply]:
         return await rewards.on_reward_action(session, rest)
     if prefix == rewards.REDEEM_PREFIX and current and conversation.flow == rewards.REDEEM_FLOW:
         return await rewards.on_redeem_action(session, rest)
-    is_owner = session.staff is not None and session.staff.role == staff.OWNER
+    is_owner = _is_owner(session)
+    if (
+        prefix == campaigns.ACTION_PREFIX
+        and current
+        and conversation.flow == campaigns.FLOW
+        and is_owner
+    ):
+        return await campaigns.on_action(session, rest)
     if (
         prefix == insight.ACTION_PREFIX
         and current
@@ -165,7 +186,13 @@ async def _on_command(session: Session, command: str) -> list[Reply]:
     return [session.reply("unknown-command")]
 
 
-INSIGHT_COMMANDS = {
+def _is_owner(session: Session) -> bool:
+    return session.staff is not None and session.staff.role == staff.OWNER
+
+
+OWNER_COMMANDS = {
+    "campaign": campaigns.start,
+    "campaigns": campaigns.list_campaigns,
     "stats": insight.stats,
     "segments": insight.segments,
     "customer": insight.customer,
@@ -175,8 +202,7 @@ INSIGHT_COMMANDS = {
 
 async def _on_staff_command(session: Session, command: str) -> list[Reply]:
     """Commands customers never see; the role was read from the database for this message."""
-    is_owner = session.staff is not None and session.staff.role == staff.OWNER
-    if command in team.OWNER_ONLY and not is_owner:
+    if command in team.OWNER_ONLY and not _is_owner(session):
         return [session.reply("unknown-command")]
     if command == "settings":
         return await owner.show_or_change_settings(session)
@@ -184,8 +210,8 @@ async def _on_staff_command(session: Session, command: str) -> list[Reply]:
         return await jobs.show_jobs(session)
     if command == "outbox":
         return await outbox.show(session)
-    if command in INSIGHT_COMMANDS:
-        return await INSIGHT_COMMANDS[command](session)
+    if command in OWNER_COMMANDS:
+        return await OWNER_COMMANDS[command](session)
     if command == "adjust":
         return await owner.adjust(session)
     if command == "menu":

@@ -26,6 +26,8 @@ OWNER_ONLY = (
     "segments",
     "customer",
     "export",
+    "campaign",
+    "campaigns",
     "adjust",
     "voucher",
 )

@@ -9,6 +9,9 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image
 
+from loyalty.copywriter import LLMConfig
+from loyalty.voice import Voice
+
 #: Telegram allows 64 bytes of callback data, Zalo a little more: stay under the smaller one.
 MAX_ACTION_BYTES = 64
 
@@ -127,3 +130,9 @@ class Shop:
     logo: Image.Image | None = None
     #: Why marketing messages are being held (a misconfigured send window or cap), if they are.
     marketing_hold: str | None = None
+    #: The shop's tone for drafted copy, and the model that drafts it (none: templates).
+    tone: str = ""
+    llm: LLMConfig = field(default_factory=lambda: LLMConfig(api_key=None, base_url=None))
+
+    def voice(self) -> Voice:
+        return Voice(self.name, self.tone, self.llm)

@@ -50,6 +50,9 @@ MAX_ATTEMPTS = 8
 #: reader when the message is rendered (``{"$vnd": 85000}``).
 Fact = int | str | dict[str, int | str]
 Line = tuple[str, dict[str, Fact]]
+#: A line whose words were written for this member by the copywriter (``{"text": ...}``, in the
+#: member's language) instead of a catalog key. Its ``{name}`` is filled in when it is sent.
+COPY_LINE = "copy"
 
 
 def vnd(amount: int) -> Fact:

@@ -24,9 +24,10 @@ from apscheduler.triggers.cron import CronTrigger
 from loyalty.insight import analyze
 from loyalty.ledger import customers_with_expired_lots, expire_due
 from loyalty.tiers import refresh_tier
+from loyalty.voice import Voice
 from loyalty.vouchers import expire_vouchers
 from scheduler import offers
-from scheduler.slots import claim_slot, finish
+from scheduler.slots import Run, claim_slot, finish
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +51,12 @@ OUTCOMES = (
 #: How late a missed run may still happen: after a restart (``catch_up``) or a busy event loop.
 GRACE = timedelta(hours=12)
 
-JobBody = Callable[[date, datetime, ZoneInfo], Awaitable[str]]
+JobBody = Callable[[Run], Awaitable[str]]
 
 
-async def expire_points(day: date, now: datetime, zone: ZoneInfo) -> str:
+async def expire_points(run: Run) -> str:
     """Write off expired lots for everyone and move their tiers accordingly."""
+    now = run.now
     customers = await customers_with_expired_lots(now)
     for customer_id in customers:
         await expire_due(customer_id, now)
@@ -62,14 +64,16 @@ async def expire_points(day: date, now: datetime, zone: ZoneInfo) -> str:
     return f"{MEMBERS} {len(customers)}"
 
 
-async def analyze_members(day: date, now: datetime, zone: ZoneInfo) -> str:
+async def analyze_members(run: Run) -> str:
     """Segments, the churn model and habits, before the morning's offers use them."""
+    now, zone = run.now, run.zone
     analysis = await analyze(now, zone)
     return f"{MEMBERS} {analysis.members}"
 
 
-async def mark_expired_vouchers(day: date, now: datetime, zone: ZoneInfo) -> str:
+async def mark_expired_vouchers(run: Run) -> str:
     """Mark vouchers that ran out (redeem refuses them at any time; this keeps lists honest)."""
+    now = run.now
     return f"{VOUCHERS} {await expire_vouchers(now)}"
 
 
@@ -97,7 +101,9 @@ JOBS: dict[str, Job] = {
 }
 
 
-async def run(name: str, now: datetime, zone: ZoneInfo, day: date | None = None) -> str | None:
+async def run(
+    name: str, now: datetime, zone: ZoneInfo, voice: Voice, day: date | None = None
+) -> str | None:
     """Run job ``name`` for its slot (``day``, by default the local date of ``now``) unless that
     slot was claimed already (then None). Returns the outcome.
 
@@ -111,7 +117,7 @@ async def run(name: str, now: datetime, zone: ZoneInfo, day: date | None = None)
         return None
     started = monotonic()
     try:
-        outcome = await JOBS[name].body(slot, now, zone)
+        outcome = await JOBS[name].body(Run(slot, now, zone, voice))
     except Exception:
         log.exception("job %s for %s failed", name, slot)
         outcome = FAILED
@@ -131,7 +137,7 @@ def latest_fire(trigger: CronTrigger, now: datetime) -> datetime | None:
     return latest
 
 
-async def catch_up(zone: ZoneInfo, now: datetime) -> list[str]:
+async def catch_up(zone: ZoneInfo, now: datetime, voice: Voice) -> list[str]:
     """Run, once, each job whose last scheduled time passed within ``GRACE`` while no process was
     up: APScheduler's memory store forgets missed runs. Returns the jobs that ran now. Safe from
     every process at start-up: the slot claim lets one of them run each job."""
@@ -140,17 +146,19 @@ async def catch_up(zone: ZoneInfo, now: datetime) -> list[str]:
         fired = latest_fire(job.trigger(zone), now)
         if fired is None:
             continue
-        if await run(name, now, zone, fired.astimezone(zone).date()) is not None:
+        if await run(name, now, zone, voice, fired.astimezone(zone).date()) is not None:
             ran.append(name)
     return ran
 
 
-def build_scheduler(zone: ZoneInfo, clock: Callable[[], datetime]) -> AsyncIOScheduler:
+def build_scheduler(
+    zone: ZoneInfo, clock: Callable[[], datetime], voice: Callable[[], Voice]
+) -> AsyncIOScheduler:
     """Every job in ``JOBS``, on the shop's local clock (call ``catch_up`` at start as well)."""
     scheduler = AsyncIOScheduler(timezone=zone)
 
     async def fire(name: str) -> None:
-        await run(name, clock(), zone)
+        await run(name, clock(), zone, voice())
 
     for name, job in JOBS.items():
         scheduler.add_job(

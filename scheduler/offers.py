@@ -23,13 +23,15 @@ from tortoise.expressions import Q, Subquery
 from tortoise.functions import Min, Sum
 from tortoise.transactions import in_transaction
 
-from loyalty import churn, outbox, rules, tiers, vouchers
+from loyalty import churn, outbox, rules, tiers, voice, vouchers
+from loyalty.copywriter import Copy, Offer
 from models.analytics import MemberInsight, ModelFit
 from models.ledger import LedgerEntry, PointsLot
 from models.members import Customer
 from models.outbox import OutboxMessage
 from models.purchases import Purchase
 from models.rewards import Reward, Voucher
+from scheduler.slots import Run
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +82,12 @@ async def _offer_reward(reward_id: int | None, purpose: str) -> Reward | str:
 async def _give(
     customer_id: int,
     reward: Reward,
+    copy: Copy,
     *,
     reason: str,
     key: str,
     until: datetime,
     at: datetime,
-    zone: ZoneInfo,
     not_before: datetime | None = None,
 ) -> bool:
     """Issue a free voucher copied from ``reward`` and queue its message in one transaction, so
@@ -114,11 +116,10 @@ async def _give(
         )
         voucher = issued.voucher
         await Voucher.filter(id=voucher.id).update(expires_at=until)
-        last_day = until.astimezone(zone).date()
         draft = outbox.Draft(
             kind=reason,
             key=key,
-            lines=[(f"offer-{reason}", {"title": reward.title, "date": outbox.day(last_day)})],
+            lines=[(outbox.COPY_LINE, {"text": copy.text})],
             marketing=True,
             voucher_id=voucher.id,
             expires_at=until,
@@ -126,6 +127,57 @@ async def _give(
         )
         await outbox.to_member(customer_id, draft, at)
     return True
+
+
+async def _give_all(
+    run: Run, reward: Reward, reason: str, grants: dict[int, str], until: datetime
+) -> int:
+    """``_give`` to each member in ``grants`` (member -> key) not given yet, with copy from the
+    copywriter (drafted only for those, so a repeated run costs no model calls)."""
+    given_keys = set(
+        await Voucher.filter(idempotency_key__in=list(grants.values())).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    due = {member: key for member, key in grants.items() if key not in given_keys}
+    if not due:
+        return 0
+    offer = Offer(
+        kind=reason,
+        title=reward.title,
+        reward_kind=reward.kind,
+        value=int(reward.value),
+        item_name=reward.item_name,
+        expires_on=until.astimezone(run.zone).date(),
+    )
+    customers = await Customer.filter(id__in=list(due)).order_by("id")
+    writer = run.voice.writer()
+    try:
+        copies = await voice.write_for(writer, offer, await voice.traits_of(customers, run.now))
+    finally:
+        await writer.close()
+    usage = writer.usage
+    log.info(
+        "%s copy: %d model calls, %d tokens, %d templates used instead",
+        reason,
+        usage.calls,
+        usage.prompt_tokens + usage.completion_tokens,
+        usage.fallbacks,
+    )
+    times = await outbox.usual_times(due, run.now, run.zone)
+    given = 0
+    for member, key in due.items():
+        given += await _give(
+            member,
+            reward,
+            copies[member],
+            reason=reason,
+            key=key,
+            until=until,
+            at=run.now,
+            not_before=times.get(member),
+        )
+    return given
 
 
 # ---------------------------------------------------------------------------------- birthdays
@@ -147,7 +199,7 @@ def birthday_week_end(birthday: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(last_day, time(23, 59, 59), tzinfo=zone).astimezone(UTC)
 
 
-async def birthday_offers(day: date, now: datetime, zone: ZoneInfo) -> str:
+async def birthday_offers(run: Run) -> str:
     """Members whose birthday falls within ``birthday_days_ahead`` days of ``day`` (today
     included) get the birthday reward, good from now through the birthday week.
 
@@ -156,6 +208,7 @@ async def birthday_offers(day: date, now: datetime, zone: ZoneInfo) -> str:
     two days before their birthday still gets one. The key carries the year of the birthday
     being celebrated (a 1 January birthday offered on 29 December counts for the new year), so
     each member gets one per year whatever the settings do meanwhile."""
+    day, zone = run.day, run.zone
     program = await rules.current()
     reward = await _offer_reward(program.birthday_reward_id, BIRTHDAY)
     if isinstance(reward, str):
@@ -168,21 +221,8 @@ async def birthday_offers(day: date, now: datetime, zone: ZoneInfo) -> str:
             join_type=Q.OR,
         )
         members = await Customer.filter(_consenting(), dates).order_by("id").values("id")
-        until = birthday_week_end(birthday, zone)
-        times = await outbox.usual_times((int(row["id"]) for row in members), now, zone)
-        for row in members:
-            member_id = int(row["id"])
-            key = f"{BIRTHDAY}:{birthday.year}:{member_id}"
-            given += await _give(
-                member_id,
-                reward,
-                reason=BIRTHDAY,
-                key=key,
-                until=until,
-                at=now,
-                zone=zone,
-                not_before=times.get(member_id),
-            )
+        grants = {int(row["id"]): f"{BIRTHDAY}:{birthday.year}:{row['id']}" for row in members}
+        given += await _give_all(run, reward, BIRTHDAY, grants, birthday_week_end(birthday, zone))
     return f"{OFFERS} {given}"
 
 
@@ -232,29 +272,17 @@ async def _at_risk(fitted: bool) -> list[int]:
     return [int(i) for i, flag in zip(ids, risky, strict=True) if flag]
 
 
-async def winback_offers(day: date, now: datetime, zone: ZoneInfo) -> str:
+async def winback_offers(run: Run) -> str:
     """A "we miss you" voucher from the win-back reward, at most once in 30 days per member."""
+    day, now = run.day, run.now
     program = await rules.current()
     reward = await _offer_reward(program.winback_reward_id, WINBACK)
     if isinstance(reward, str):
         return reward
-    until = now + timedelta(days=reward.valid_days)
-    given = 0
     candidates = await winback_candidates(now, program.winback_days)
-    times = await outbox.usual_times(candidates, now, zone)
-    for customer_id in candidates:
-        key = f"{WINBACK}:{customer_id}:{day.isoformat()}"
-        given += await _give(
-            customer_id,
-            reward,
-            reason=WINBACK,
-            key=key,
-            until=until,
-            at=now,
-            zone=zone,
-            not_before=times.get(customer_id),
-        )
-    return f"{OFFERS} {given}"
+    grants = {member: f"{WINBACK}:{member}:{day.isoformat()}" for member in candidates}
+    until = now + timedelta(days=reward.valid_days)
+    return f"{OFFERS} {await _give_all(run, reward, WINBACK, grants, until)}"
 
 
 # -------------------------------------------------------------------------- reminders, nudges
@@ -271,10 +299,11 @@ def _as_datetime(value: datetime | str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-async def expiry_reminders(day: date, now: datetime, zone: ZoneInfo) -> str:
+async def expiry_reminders(run: Run) -> str:
     """Members with points expiring within 7 days are told how many and from when. The key names
     the local date of the earliest of those lots, so one batch is reminded once however many
     days it stays in the window."""
+    now, zone = run.now, run.zone
     rows = (
         await PointsLot.filter(
             remaining__gt=0,
@@ -339,9 +368,10 @@ def _nudge_floor(threshold: int) -> int:
     return -(-threshold * NUDGE_FROM_PCT // 100)
 
 
-async def tier_nudges(day: date, now: datetime, zone: ZoneInfo) -> str:
+async def tier_nudges(run: Run) -> str:
     """Members at 90 % or more of the next tier's threshold are told how far it is, once per tier
     per calendar month (local)."""
+    day, now, zone = run.day, run.now, run.zone
     ladder = await tiers.current_rules()
     thresholds = [rule.threshold for rule in ladder if rule.threshold > 0]
     if not thresholds:

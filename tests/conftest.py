@@ -22,6 +22,10 @@ from models.db import close_database, is_postgres, open_database
 from tests.fakes.telegram import FakeTelegram
 
 TEST_DATABASE_ENV = "QUEN_TEST_DATABASE_URL"
+# A developer's real model key must never turn the tests' copy into paid calls to OpenAI: the
+# tests that want a model start the fake one and say so.
+for _name in ("OPENAI_API_KEY", "QUEN_OPENAI_API_KEY", "QUEN_LLM_BASE_URL"):
+    os.environ.pop(_name, None)
 
 
 def _database_url(tmp: Path) -> str:

@@ -44,10 +44,14 @@ async def test_jobs_lists_every_job_with_its_last_and_next_run(db: str, owner_sh
     assert "Lần tới: 09:00 ngày 23/11/2026" in text
     assert "Lần tới: 10:30 ngày 22/11/2026" in text
 
-    await run(BIRTHDAY, datetime(2026, 11, 22, 2, 0, tzinfo=UTC), owner_shop.zone)
+    await run(
+        BIRTHDAY, datetime(2026, 11, 22, 2, 0, tzinfo=UTC), owner_shop.zone, owner_shop.voice()
+    )
     await rules.current()
     await ProgramRules.filter(id=rules.RULES_ID).update(winback_reward_id=77)
-    await run(WINBACK, datetime(2026, 11, 22, 3, 0, tzinfo=UTC), owner_shop.zone)
+    await run(
+        WINBACK, datetime(2026, 11, 22, 3, 0, tzinfo=UTC), owner_shop.zone, owner_shop.voice()
+    )
     text = (await owner.say("/jobs"))[0].text
     assert "Lần gần nhất: ngày 22/11/2026, xong lúc 09:00 — chưa chọn quà" in text
     assert "quà số 77 không còn hoặc đang tạm dừng" in text

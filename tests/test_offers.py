@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from handlers.outgoing import render
 from handlers.types import Shop
 from loyalty import ledger, rules, vouchers
+from loyalty.voice import Voice
 from models.audit import JobRun
 from models.members import ChannelAccount, Customer
 from models.outbox import OutboxMessage
@@ -27,6 +28,7 @@ from scheduler.jobs import BIRTHDAY, POINTS_EXPIRING, TIER_NUDGE, WINBACK, run
 from scheduler.offers import birthday_week_end, celebrated_on
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+VOICE = Voice("Cà Phê Quen")
 #: 09:00 on 29 December 2026 in Hồ Chí Minh City.
 DEC_29 = datetime(2026, 12, 29, 2, 0, tzinfo=UTC)
 #: 10:00 on 22 November 2026 there.
@@ -98,7 +100,7 @@ async def test_a_new_years_birthday_is_offered_in_december_for_the_new_year(db: 
     erased = await member("Dũng", "1004", birthday=(1, 1))
     await Customer.filter(id=erased.id).update(deleted_at=DEC_29)
 
-    assert await run(BIRTHDAY, DEC_29, ZONE) == "offers 1"
+    assert await run(BIRTHDAY, DEC_29, ZONE, VOICE) == "offers 1"
     voucher = await Voucher.get()
     assert voucher.customer_id == lan.id
     assert voucher.idempotency_key == f"birthday:2027:{lan.id}"
@@ -118,12 +120,11 @@ async def test_a_new_years_birthday_is_offered_in_december_for_the_new_year(db: 
         voucher.idempotency_key,
     )
     assert row.expires_at == voucher.expires_at
-    assert row.payload == {
-        "lines": [
-            ["offer-birthday", {"title": "Bánh kem sinh nhật", "date": {"$date": "2027-01-04"}}]
-        ],
-        "voucher": voucher.id,
-    }
+    # Worded by the copywriter (its template without a model): the offer and its last day.
+    ((key, facts),) = row.payload["lines"]
+    assert key == "copy" and row.payload["voucher"] == voucher.id
+    assert "Bánh kem sinh nhật" in facts["text"] and "04/01/2027" in facts["text"]
+    assert "{name}" in facts["text"]
     assert (await JobRun.get(job=BIRTHDAY)).slot == "2026-12-29"
 
 
@@ -133,8 +134,12 @@ async def test_the_slot_is_the_local_date(db: str) -> None:
     new_year = await member("Lan", "1001", birthday=(1, 1))
     new_years_eve = await member("Bình", "1002", birthday=(31, 12))
 
-    assert await run(BIRTHDAY, datetime(2026, 12, 28, 16, 30, tzinfo=UTC), ZONE) == "offers 1"
-    assert await run(BIRTHDAY, datetime(2026, 12, 28, 23, 30, tzinfo=UTC), ZONE) == "offers 1"
+    assert (
+        await run(BIRTHDAY, datetime(2026, 12, 28, 16, 30, tzinfo=UTC), ZONE, VOICE) == "offers 1"
+    )
+    assert (
+        await run(BIRTHDAY, datetime(2026, 12, 28, 23, 30, tzinfo=UTC), ZONE, VOICE) == "offers 1"
+    )
     keys = [v.idempotency_key for v in await Voucher.all().order_by("id")]
     assert keys == [f"birthday:2026:{new_years_eve.id}", f"birthday:2027:{new_year.id}"]
     assert sorted(await JobRun.filter(job=BIRTHDAY).values_list("slot", flat=True)) == [
@@ -165,7 +170,7 @@ async def test_29_february(db: str, run_on: date, offered: dict[str, date]) -> N
         "mar1": await member("Chi", "1003", birthday=(1, 3)),
     }
     now = datetime.combine(run_on, time(9), tzinfo=ZONE).astimezone(UTC)
-    assert await run(BIRTHDAY, now, ZONE) == f"offers {len(offered)}"
+    assert await run(BIRTHDAY, now, ZONE, VOICE) == f"offers {len(offered)}"
     celebrated = {people[name].id: day for name, day in offered.items()}
     vouchers = await Voucher.all()
     assert {v.customer_id for v in vouchers} == set(celebrated)
@@ -181,8 +186,8 @@ async def test_a_missed_birthday_run_is_made_up_the_next_day(db: str) -> None:
     await offer_rules(birthday_reward_id=(await gift()).id)
     lan = await member("Lan", "1001", birthday=(28, 11))
     on_26th = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
-    assert await run(BIRTHDAY, on_26th, ZONE) == "offers 1"
-    assert await run(BIRTHDAY, on_26th + timedelta(days=1), ZONE) == "offers 0"
+    assert await run(BIRTHDAY, on_26th, ZONE, VOICE) == "offers 1"
+    assert await run(BIRTHDAY, on_26th + timedelta(days=1), ZONE, VOICE) == "offers 0"
     (voucher,) = await Voucher.all()
     assert voucher.customer_id == lan.id
 
@@ -194,12 +199,14 @@ async def test_one_birthday_voucher_per_member_per_year(db: str) -> None:
     await ChannelAccount.create(channel="zalo", external_id="z1", chat_id="z1", customer_id=lan.id)
 
     # Two processes, the same slot: one runs it.
-    results = await asyncio.gather(run(BIRTHDAY, DEC_29, ZONE), run(BIRTHDAY, DEC_29, ZONE))
+    results = await asyncio.gather(
+        run(BIRTHDAY, DEC_29, ZONE, VOICE), run(BIRTHDAY, DEC_29, ZONE, VOICE)
+    )
     assert sorted(results, key=str) == [None, "offers 1"]
     token = (await Voucher.get()).token_hash
     # The owner moves the offer a day closer: the next day matches Lan again, for the same year.
     await offer_rules(birthday_days_ahead=2)
-    assert await run(BIRTHDAY, DEC_29 + timedelta(days=1), ZONE) == "offers 0"
+    assert await run(BIRTHDAY, DEC_29 + timedelta(days=1), ZONE, VOICE) == "offers 0"
     assert await Voucher.all().count() == 1
     assert (await Voucher.get()).token_hash == token  # her card still scans
     assert await OutboxMessage.filter(customer_id=lan.id).count() == 2  # one per chat account
@@ -208,7 +215,7 @@ async def test_one_birthday_voucher_per_member_per_year(db: str) -> None:
     }
     # Next year is another birthday.
     await offer_rules(birthday_days_ahead=3)
-    assert await run(BIRTHDAY, DEC_29 + timedelta(days=365), ZONE) == "offers 1"
+    assert await run(BIRTHDAY, DEC_29 + timedelta(days=365), ZONE, VOICE) == "offers 1"
     assert await Voucher.filter(customer_id=lan.id).count() == 2
 
 
@@ -216,30 +223,30 @@ async def test_without_a_usable_reward_nothing_is_given(
     db: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     await member("Lan", "1001", birthday=(1, 1), joined=DEC_29 - timedelta(days=100))
-    assert await run(BIRTHDAY, DEC_29, ZONE) == "no-reward"
+    assert await run(BIRTHDAY, DEC_29, ZONE, VOICE) == "no-reward"
 
     reward = await gift()
     await offer_rules(birthday_reward_id=reward.id, winback_reward_id=4242)
     await vouchers.set_active(1, reward.id, active=False)
     with caplog.at_level(logging.ERROR, logger="scheduler.offers"):
-        assert await run(BIRTHDAY, DEC_29 + timedelta(days=1), ZONE) == (
+        assert await run(BIRTHDAY, DEC_29 + timedelta(days=1), ZONE, VOICE) == (
             f"reward-unavailable {reward.id}"
         )
-        assert await run(WINBACK, DEC_29, ZONE) == "reward-unavailable 4242"
+        assert await run(WINBACK, DEC_29, ZONE, VOICE) == "reward-unavailable 4242"
     assert f"#{reward.id}" in caplog.text and "#4242" in caplog.text
     assert await Voucher.all().count() == 0 and await OutboxMessage.all().count() == 0
     outcomes = dict(await JobRun.all().values_list("job", "outcome"))
     assert outcomes[WINBACK] == "reward-unavailable 4242"
     # The other jobs do not depend on it.
     await ledger.earn((await Customer.get()).id, 2_800, at=DEC_29 - timedelta(days=5))
-    assert await run(TIER_NUDGE, DEC_29, ZONE) == "nudges 1"
+    assert await run(TIER_NUDGE, DEC_29, ZONE, VOICE) == "nudges 1"
 
 
 async def test_the_message_fits_under_its_voucher_card(db: str, shop: Shop) -> None:
     reward = await gift("Một ly cà phê sữa đá cỡ lớn kèm bánh croissant bơ tỏi nướng giòn")
     await offer_rules(birthday_reward_id=reward.id)
     lan = await member("Nguyễn Thị Thanh Hương Lan Anh " * 3, "1001", birthday=(1, 1))
-    await run(BIRTHDAY, DEC_29, ZONE)
+    await run(BIRTHDAY, DEC_29, ZONE, VOICE)
     shop = replace(shop, name="Cà Phê Quen — Chi nhánh Nguyễn Huệ", clock=lambda: DEC_29)
     (row,) = await rows("birthday")
     account = await ChannelAccount.get(id=row.account_id)
@@ -284,7 +291,7 @@ async def test_winback_once_in_30_days_for_members_who_stayed_away(db: str) -> N
     erased = await member("Erased", "7", joined=long_ago)
     await Customer.filter(id=erased.id).update(deleted_at=NOV_22)
 
-    assert await run(WINBACK, NOV_22, ZONE) == "offers 3"
+    assert await run(WINBACK, NOV_22, ZONE, VOICE) == "offers 3"
     offered = {away.id, undone.id, never.id}
     assert {v.customer_id for v in await Voucher.filter(reason="winback")} == offered
     row = (await rows("winback"))[0]
@@ -293,16 +300,18 @@ async def test_winback_once_in_30_days_for_members_who_stayed_away(db: str) -> N
         True,
         f"winback:{away.id}:2026-11-22",
     )
-    assert row.payload["lines"][0][1]["date"] == {"$date": "2026-12-06"}  # valid 14 days
+    assert "06/12/2026" in row.payload["lines"][0][1]["text"]  # valid 14 days
 
     # Day 1: "New" has been a member 21 days. Day 11: "Recent" has been away 21 days. Day 30:
     # the first three may have another, day 31 "New".
     for days, expected in ((1, 1), (10, 0), (11, 1), (29, 0), (30, 3), (31, 1)):
-        assert await run(WINBACK, NOV_22 + timedelta(days=days), ZONE) == f"offers {expected}"
+        assert (
+            await run(WINBACK, NOV_22 + timedelta(days=days), ZONE, VOICE) == f"offers {expected}"
+        )
     assert await Voucher.filter(customer_id=away.id).count() == 2
     # Coming back stops the offers.
     await bought(never, NOV_22 + timedelta(days=45))
-    assert await run(WINBACK, NOV_22 + timedelta(days=61), ZONE) == "offers 4"
+    assert await run(WINBACK, NOV_22 + timedelta(days=61), ZONE, VOICE) == "offers 4"
     assert await Voucher.filter(customer_id=never.id).count() == 2
 
 
@@ -323,7 +332,7 @@ async def test_expiring_points_are_reminded_once_per_batch(db: str) -> None:
     )
     await ledger.earn(lan.id, 10, at=NOV_22)  # far from expiring
 
-    assert await run(POINTS_EXPIRING, NOV_22, ZONE) == "reminders 1"
+    assert await run(POINTS_EXPIRING, NOV_22, ZONE, VOICE) == "reminders 1"
     (row,) = await rows("points-expiring")
     first = NOV_22 + timedelta(days=5)
     assert row.dedupe_key == f"points-expiring:{lan.id}:2026-11-27"
@@ -331,11 +340,16 @@ async def test_expiring_points_are_reminded_once_per_batch(db: str) -> None:
         ["offer-points-expiring", {"points": 150, "date": {"$date": "2026-11-27"}}]
     ]
     assert row.marketing and row.expires_at == first
-    assert await run(POINTS_EXPIRING, NOV_22 + timedelta(days=1), ZONE) == "reminders 0"
-    assert await run(POINTS_EXPIRING, NOV_22 + timedelta(days=2), ZONE) == "reminders 1"  # Bình
+    assert await run(POINTS_EXPIRING, NOV_22 + timedelta(days=1), ZONE, VOICE) == "reminders 0"
+    assert (
+        await run(POINTS_EXPIRING, NOV_22 + timedelta(days=2), ZONE, VOICE) == "reminders 1"
+    )  # Bình
     # Lan's first lot expires; the next one is a new batch.
     await ledger.expire_due(lan.id, NOV_22 + timedelta(days=5, hours=1))
-    assert await run(POINTS_EXPIRING, NOV_22 + timedelta(days=5, hours=1), ZONE) == "reminders 1"
+    assert (
+        await run(POINTS_EXPIRING, NOV_22 + timedelta(days=5, hours=1), ZONE, VOICE)
+        == "reminders 1"
+    )
     keys = [r.dedupe_key for r in await rows("points-expiring") if r.customer_id == lan.id]
     assert keys[-1] == f"points-expiring:{lan.id}:2026-11-28"
 
@@ -356,7 +370,7 @@ async def test_tier_nudge_once_per_tier_per_month(db: str) -> None:
     stale = await member("Phúc", "6")  # earned over a year ago
     await ledger.earn(stale.id, 2_900, at=NOV_22 - timedelta(days=400))
 
-    assert await run(TIER_NUDGE, NOV_22, ZONE) == "nudges 2"
+    assert await run(TIER_NUDGE, NOV_22, ZONE, VOICE) == "nudges 2"
     sent = {r.customer_id: r for r in await rows("tier-nudge")}
     assert set(sent) == {near_silver.id, at_90.id}
     assert sent[near_silver.id].dedupe_key == f"tier-nudge:{near_silver.id}:silver:2026-11"
@@ -365,9 +379,11 @@ async def test_tier_nudge_once_per_tier_per_month(db: str) -> None:
     ]
     assert sent[at_90.id].payload["lines"][0][1] == {"points": 1_000, "tier": {"$tier": "gold"}}
     assert all(r.marketing for r in sent.values())
-    assert await run(TIER_NUDGE, NOV_22 + timedelta(days=1), ZONE) == "nudges 0"
+    assert await run(TIER_NUDGE, NOV_22 + timedelta(days=1), ZONE, VOICE) == "nudges 0"
     # 1 December (local) is a new month.
-    assert await run(TIER_NUDGE, datetime(2026, 11, 30, 17, 30, tzinfo=UTC), ZONE) == "nudges 2"
+    assert (
+        await run(TIER_NUDGE, datetime(2026, 11, 30, 17, 30, tzinfo=UTC), ZONE, VOICE) == "nudges 2"
+    )
     assert {r.dedupe_key for r in await rows("tier-nudge")} >= {
         f"tier-nudge:{near_silver.id}:silver:2026-12"
     }
@@ -386,7 +402,7 @@ async def test_offers_wait_for_the_members_usual_hour(db: str) -> None:
     ]
     for person, hour in zip(people[:2], (15, 7), strict=True):
         await MemberInsight.create(customer_id=person.id, as_of=DEC_29, usual_hour=hour)
-    assert await run(BIRTHDAY, DEC_29, ZONE) == "offers 3"  # 09:00 local on 29/12
+    assert await run(BIRTHDAY, DEC_29, ZONE, VOICE) == "offers 3"  # 09:00 local on 29/12
     due = {row.customer_id: row.not_before for row in await rows("birthday")}
     assert due[people[0].id] == datetime(2026, 12, 29, 15, 0, tzinfo=ZONE)
     assert due[people[1].id] == datetime(2026, 12, 30, 7, 0, tzinfo=ZONE)

@@ -14,7 +14,7 @@ from bot.settings import DEFAULT_DATABASE_URL, SettingsError, TelegramMode, load
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     for name in list(os.environ):
-        if name.startswith("QUEN_"):
+        if name.startswith("QUEN_") or name == "OPENAI_API_KEY":
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)  # no stray .env file
 
@@ -41,6 +41,20 @@ def test_environment_and_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "123:abc" not in repr(settings)
 
 
+def test_the_model_key_comes_from_either_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().llm().api_key is None  # templates only by default
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-openai-variable")
+    assert load_settings().llm().api_key == "sk-from-openai-variable"
+    monkeypatch.setenv("QUEN_OPENAI_API_KEY", "sk-from-quen-variable")
+    monkeypatch.setenv("QUEN_LLM_BASE_URL", "http://127.0.0.1:11434/v1/")
+    settings = load_settings()
+    assert settings.llm().api_key == "sk-from-quen-variable"
+    assert settings.llm().base_url == "http://127.0.0.1:11434/v1"
+    assert "sk-from" not in repr(settings)
+    monkeypatch.setenv("QUEN_OPENAI_API_KEY", "")
+    assert load_settings().llm().api_key is None
+
+
 @pytest.mark.parametrize(
     ("name", "value", "named"),
     [
@@ -53,6 +67,8 @@ def test_environment_and_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
         ("QUEN_TELEGRAM_MODE", "carrier-pigeon", "QUEN_TELEGRAM_MODE"),
         ("QUEN_WEBHOOK_SECRET", "has spaces!", "QUEN_WEBHOOK_SECRET"),
         ("QUEN_LOGO_PATH", "/nonexistent/logo.png", "QUEN_LOGO_PATH"),
+        ("QUEN_LLM_TIMEOUT", "0", "QUEN_LLM_TIMEOUT"),
+        ("QUEN_LLM_MAX_RETRIES", "9", "QUEN_LLM_MAX_RETRIES"),
     ],
 )
 def test_bad_values_name_the_variable(

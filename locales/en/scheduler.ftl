@@ -2,8 +2,6 @@
 ## settings and /jobs. Every key here must also be in vi/scheduler.ftl.
 ## Offers: the sender adds the [AD] label and the way to stop; a voucher comes as the picture.
 
-offer-birthday = 🎂 { $name }, your birthday is coming up! { $shop } has a gift for your birthday week: «{ $title }», good until the end of { $date }.
-offer-winback = ☕ We miss you, { $name }! { $shop } has a treat for you: «{ $title }», good until { $date }. Come and see us!
 offer-points-expiring = ⏳ { $name }, { $points ->
         [one] 1 of your points expires
        *[other] { $points } of your points expire

@@ -2,8 +2,6 @@
 ## cài đặt của chủ quán và lệnh /jobs. Mỗi khóa ở đây phải có trong en/scheduler.ftl.
 ## Tin ưu đãi: nhãn [QC] và cách ngừng nhận do bộ gửi tự thêm, voucher đi kèm dưới dạng ảnh.
 
-offer-birthday = 🎂 { $name } ơi, sắp đến sinh nhật bạn rồi! { $shop } gửi tặng bạn «{ $title }» mừng tuần sinh nhật, dùng được đến hết ngày { $date }.
-offer-winback = ☕ { $name } ơi, lâu rồi không gặp bạn! { $shop } gửi tặng bạn «{ $title }», dùng được đến ngày { $date }. Ghé quán nhé!
 offer-points-expiring = ⏳ { $name } ơi, { $points } điểm của bạn sẽ hết hạn trong 7 ngày tới, sớm nhất vào ngày { $date }. Gửi /rewards để đổi quà trước khi điểm hết hạn nhé!
 offer-tier-nudge = 🏅 { $name } ơi, bạn chỉ còn { $points } điểm nữa là lên hạng { $tier }! Hẹn gặp bạn ở { $shop } nhé.
 

@@ -1,0 +1,77 @@
+"""The background worker that turns approved campaigns into vouchers and queued messages.
+
+Approving answers the owner at once; drafting thousands of messages and issuing their vouchers
+happens here, a batch at a time (``loyalty.campaigns.prepare``). The worker looks for approved
+campaigns when nudged (after each chat message) and every ``POLL`` seconds, so a campaign
+approved just before a crash or in another process is picked up without anyone asking.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from loyalty import campaigns
+from loyalty.voice import Voice
+
+log = logging.getLogger(__name__)
+
+POLL = 30.0
+
+
+class CampaignPreparer:
+    def __init__(
+        self,
+        voice: Callable[[], Voice],
+        clock: Callable[[], datetime],
+        zone: ZoneInfo,
+        prepared: Callable[[], None],
+    ) -> None:
+        self._voice = voice
+        self._clock = clock
+        self._zone = zone
+        self._prepared = prepared
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    def nudge(self) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def prepare_waiting(self) -> int:
+        """Prepare every approved campaign; returns the messages queued. A campaign that fails
+        (the database went away) is logged and tried again on the next round."""
+        queued = 0
+        for campaign_id in await campaigns.waiting_for_preparation():
+            writer = self._voice().writer()
+            try:
+                queued += await campaigns.prepare(campaign_id, writer, self._clock(), self._zone)
+            except Exception:
+                log.exception("campaign #%d: preparing failed, trying again later", campaign_id)
+            finally:
+                await writer.close()
+        if queued:
+            self._prepared()
+        return queued
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), POLL)
+            self._wake.clear()
+            try:
+                await self.prepare_waiting()
+            except Exception:
+                log.exception("campaign worker: could not look for approved campaigns")
