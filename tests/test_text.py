@@ -97,6 +97,7 @@ def test_every_message_renders_with_its_variables() -> None:
                 alive="80%",
                 job="Quà sinh nhật",
                 outcome="đã tặng 3 voucher",
+                app="zalo",
             )
             assert text.strip() and "{" not in text, (language, key)
 
