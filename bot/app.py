@@ -22,6 +22,7 @@ from bot.sender import OutboxSender
 from bot.settings import Settings, TelegramMode
 from bot.telegram import TelegramChannel
 from bot.web import build_web_app
+from bot.zalo import ZaloChannel
 from handlers.router import handle
 from handlers.types import Incoming, Reply, Shop
 from locales import t
@@ -71,10 +72,15 @@ class QuenApp:
         self.telegram: TelegramChannel | None = None
         if settings.telegram_token is not None:
             self.telegram = TelegramChannel(settings, self.handle, clock)
+        self.zalo: ZaloChannel | None = None
+        if settings.zalo_enabled:
+            self.zalo = ZaloChannel(settings, self.handle, clock)
         self.scheduler = build_scheduler(settings.zone, clock, lambda: self.shop.voice())
         channels: dict[str, Channel] = {}
         if self.telegram is not None:
             channels[self.telegram.name] = self.telegram
+        if self.zalo is not None:
+            channels[self.zalo.name] = self.zalo
         self.sender = OutboxSender(
             channels,
             lambda: self.shop,
@@ -106,7 +112,9 @@ class QuenApp:
         )
         secret = self.settings.webhook_secret
         webhook = self.telegram if self.settings.telegram_mode is TelegramMode.WEBHOOK else None
-        app = build_web_app(webhook, secret.get_secret_value() if secret else None)
+        if self.zalo is not None:
+            await self.zalo.start()
+        app = build_web_app(webhook, secret.get_secret_value() if secret else None, self.zalo)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
@@ -115,11 +123,12 @@ class QuenApp:
         log.info("http: listening on %s:%s", self.settings.http_host, self.http_port)
         if self.telegram is None:
             print(t(self.settings.default_language, "setup-no-token"), flush=True)
-            return
-        await self.telegram.start()
-        # The card's deep link must name the bot people actually talk to.
-        self.shop = shop_for(self.settings, self.telegram.username, self.clock)
-        self.sender.start()
+        else:
+            await self.telegram.start()
+            # The card's deep link must name the bot people actually talk to.
+            self.shop = shop_for(self.settings, self.telegram.username, self.clock)
+        if self.sender.channels:
+            self.sender.start()
 
     async def caught_up(self) -> None:
         """Wait for the start-up replay of missed jobs (``catch_up``) to finish."""
@@ -134,6 +143,8 @@ class QuenApp:
             await self.telegram.stop()
         if self._runner is not None:
             await self._runner.cleanup()
+        if self.zalo is not None:  # after the server: no new events, finish the ones accepted
+            await self.zalo.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 

@@ -145,6 +145,20 @@ async def _demo(settings: Settings, members: int) -> int:
     return 0
 
 
+async def _zalo_authorize(settings: Settings, redirect_uri: str | None) -> int:
+    """Print the OA consent URL, read the code Zalo redirects with, store the token pair."""
+    from bot.zalo_api import authorize
+
+    if not settings.zalo_enabled:
+        print("quen: set QUEN_ZALO_APP_ID, QUEN_ZALO_APP_SECRET, QUEN_ZALO_OA_SECRET_KEY first")
+        return 2
+    uri = redirect_uri or (f"{settings.public_url}/" if settings.public_url else None)
+    if uri is None:
+        print("quen: give --redirect-uri (the callback URL registered for the Zalo app)")
+        return 2
+    return await _with_database(settings, lambda: authorize(settings, uri, input, print))
+
+
 def date_from(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -195,6 +209,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="play this side of the till (default: customer)",
     )
     chat.add_argument("--user", help="who you are (default: console-<role>)")
+    zalo = commands.add_parser("zalo", help="the Zalo Official Account channel")
+    zalo_what = zalo.add_subparsers(dest="zalo_command", required=True)
+    authorize = zalo_what.add_parser(
+        "authorize", help="print the OA consent URL, then store the tokens for the code"
+    )
+    authorize.add_argument(
+        "--redirect-uri", help="the app's registered callback URL (default: QUEN_PUBLIC_URL/)"
+    )
     return parser
 
 
@@ -217,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_with_database(settings, lambda: _demo(settings, args.members)))
     elif args.command == "import":
         return asyncio.run(_with_database(settings, lambda: _import(settings, args)))
+    elif args.command == "zalo":
+        return asyncio.run(_zalo_authorize(settings, args.redirect_uri))
     elif args.command == "chat":
         asyncio.run(_chat(settings, args.user, args.role))
     else:

@@ -12,7 +12,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.delivery import Outcome, Result
+from bot.delivery import About, Outcome, Result
 from bot.sender import OutboxSender
 from handlers.router import handle
 from handlers.types import Contact, Incoming, Reply, Shop
@@ -47,7 +47,7 @@ class ConsoleChat:
             lease=timedelta(seconds=60),
         )
 
-    async def deliver(self, chat_id: str, reply: Reply) -> Outcome:
+    async def deliver(self, chat_id: str, reply: Reply, about: About | None = None) -> Outcome:
         self._pushed.append(f"  (→ {chat_id}) {reply.text}")
         if reply.image is not None:
             self._pushed.append(self._save_card(reply.image))

@@ -6,7 +6,9 @@ limit, stop writing to a chat, retry later, or record that nobody can know.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -25,6 +27,9 @@ class Result(StrEnum):
     NOT_SENT = "not_sent"
     #: The request may have arrived (a read timeout): a retry could show it twice.
     UNKNOWN = "unknown"
+    #: The platform's rules forbid this message now and no other way is configured (Zalo: the
+    #: member's last message is too old and no template is mapped): skipped, with the reason.
+    SKIPPED = "skipped"
 
 
 @dataclass(frozen=True)
@@ -34,9 +39,22 @@ class Outcome:
     retry_after: float = 0.0
 
 
+@dataclass(frozen=True)
+class About:
+    """What the outbox knows about a message it delivers, for channels whose rules depend on it
+    (Zalo: how long ago the member last wrote, and an approved template per message kind)."""
+
+    kind: str
+    key: str
+    last_seen_at: datetime | None
+    phone: str | None = None
+    #: The message's facts as text in the reader's language (a template's parameters).
+    facts: Mapping[str, str] = field(default_factory=dict)
+
+
 class Channel(Protocol):
     """A chat app the outbox can write to."""
 
     name: str
 
-    async def deliver(self, chat_id: str, reply: Reply) -> Outcome: ...
+    async def deliver(self, chat_id: str, reply: Reply, about: About | None = None) -> Outcome: ...

@@ -20,8 +20,8 @@ import socket
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from bot.delivery import Channel, Outcome, Result
-from handlers.outgoing import Unrenderable, render
+from bot.delivery import About, Channel, Outcome, Result
+from handlers.outgoing import Unrenderable, render, template_facts
 from handlers.types import Shop
 from loyalty import outbox
 from loyalty.conversations import mark_unreachable
@@ -199,7 +199,14 @@ class OutboxSender:
             log.exception("outbox %s (%s) could not be written", message.id, message.kind)
             await outbox.failed(message, f"could not be written: {error!r}")
             return
-        outcome = await channel.deliver(account.chat_id, reply)
+        about = About(
+            kind=message.kind,
+            key=message.dedupe_key,
+            last_seen_at=account.last_seen_at,
+            phone=claimed.customer.phone if claimed.customer else None,
+            facts=await template_facts(message, account, claimed.customer, self._shop()),
+        )
+        outcome = await channel.deliver(account.chat_id, reply, about)
         await self._settle(claimed, outcome)
 
     async def _settle(self, claimed: outbox.Claimed, outcome: Outcome) -> None:
@@ -217,6 +224,8 @@ class OutboxSender:
             await outbox.failed(message, f"unreachable: {outcome.detail}")
         elif outcome.result is Result.REFUSED:
             await outbox.failed(message, f"refused: {outcome.detail}")
+        elif outcome.result is Result.SKIPPED:
+            await outbox.skip(message, outcome.detail)
         elif outcome.result is Result.NOT_SENT:
             await outbox.not_delivered(message, outcome.detail, now)
         else:

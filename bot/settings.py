@@ -6,12 +6,14 @@ working directory). The README's table lists each one with its default; keep the
 
 from __future__ import annotations
 
+import os
 import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dotenv import dotenv_values
 from pydantic import (
     AliasChoices,
     Field,
@@ -27,6 +29,8 @@ from loyalty.outbox import Policy, policy_from
 
 DEFAULT_DATABASE_URL = "sqlite://data/quen.sqlite3"
 _SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_TEMPLATE_PREFIX = "QUEN_ZALO_TEMPLATE_"
+_TEMPLATE_PATTERN = re.compile(r"(phone:)?[0-9A-Za-z_-]{1,64}")
 
 
 class TelegramMode(StrEnum):
@@ -78,6 +82,17 @@ class Settings(BaseSettings):
     # US dollars per million tokens, for the cost shown with each campaign.
     llm_price_input: float = Field(default=0.15, ge=0)
     llm_price_output: float = Field(default=0.60, ge=0)
+    # Zalo Official Account (all three of app id, app secret and OA secret key, or none).
+    zalo_app_id: str | None = None
+    zalo_app_secret: SecretStr | None = None
+    zalo_oa_secret_key: SecretStr | None = None
+    zalo_refresh_token: SecretStr | None = None
+    zalo_api_url: str = "https://openapi.zalo.me"
+    zalo_business_api_url: str = "https://business.openapi.zalo.me"
+    zalo_oauth_url: str = "https://oauth.zaloapp.com"
+    zalo_paid_messages: bool = False
+    #: Message kind -> approved template (``QUEN_ZALO_TEMPLATE_<KIND>``), read by ``_templates``.
+    zalo_templates: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("owner_telegram_ids", mode="before")
     @classmethod
@@ -111,7 +126,53 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite:// or postgres://")
         return value
 
-    @field_validator("telegram_api_url", "public_url", "llm_base_url")
+    @model_validator(mode="before")
+    @classmethod
+    def _templates(cls, data: object) -> object:
+        """``QUEN_ZALO_TEMPLATE_EARNED=123`` (or ``phone:123``) from the environment and the
+        ``.env`` file: one variable per message kind, so they cannot be a single field."""
+        if not isinstance(data, dict) or "zalo_templates" in data:
+            return data
+        found = {
+            name[len(_TEMPLATE_PREFIX) :].lower(): str(value)
+            for name, value in {**dotenv_values(".env"), **os.environ}.items()
+            if name.upper().startswith(_TEMPLATE_PREFIX) and value
+        }
+        return {**data, "zalo_templates": found}
+
+    @field_validator("zalo_templates")
+    @classmethod
+    def _template_shape(cls, value: dict[str, str]) -> dict[str, str]:
+        for kind, template in value.items():
+            if not _TEMPLATE_PATTERN.fullmatch(template):
+                raise ValueError(
+                    f"QUEN_ZALO_TEMPLATE_{kind.upper()}={template!r}: "
+                    "a template id, or phone:<template id>"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _zalo_all_or_nothing(self) -> Settings:
+        given = [self.zalo_app_id, self.zalo_app_secret, self.zalo_oa_secret_key]
+        if any(given) and not all(given):
+            raise ValueError(
+                "QUEN_ZALO_APP_ID, QUEN_ZALO_APP_SECRET and QUEN_ZALO_OA_SECRET_KEY: "
+                "set all three for Zalo, or none"
+            )
+        return self
+
+    @property
+    def zalo_enabled(self) -> bool:
+        return bool(self.zalo_app_id and self.zalo_app_secret and self.zalo_oa_secret_key)
+
+    @field_validator(
+        "telegram_api_url",
+        "public_url",
+        "llm_base_url",
+        "zalo_api_url",
+        "zalo_business_api_url",
+        "zalo_oauth_url",
+    )
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value

@@ -33,7 +33,7 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bot.delivery import Outcome, Result
+from bot.delivery import About, Outcome, Result
 from bot.settings import Settings, TelegramMode
 from handlers.router import CUSTOMER_COMMANDS
 from handlers.types import CommandMenu, Contact, Incoming, Reply
@@ -246,8 +246,9 @@ class TelegramChannel:
                 return outcome.result is not Result.UNKNOWN
         return False
 
-    async def deliver(self, chat_id: str, reply: Reply) -> Outcome:
-        """One attempt, for the outbox sender (which owns pacing and retries)."""
+    async def deliver(self, chat_id: str, reply: Reply, about: About | None = None) -> Outcome:
+        """One attempt, for the outbox sender (which owns pacing and retries). ``about`` is not
+        needed: Telegram lets a bot write to anyone who has not blocked it."""
         if reply.menu is not None:
             await self._set_menu_quietly(int(chat_id), reply.menu)
         return await self._attempt(int(chat_id), reply, None)

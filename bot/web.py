@@ -1,4 +1,5 @@
-"""The aiohttp server: health check and Telegram's webhook (later issues add the POS API here)."""
+"""The aiohttp server: health check, Telegram's and Zalo's webhooks (later issues add the POS API
+here)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from aiohttp import web
 from tortoise import connections
 
 from bot.telegram import WEBHOOK_PATH, TelegramChannel
+from bot.zalo import WEBHOOK_PATH as ZALO_WEBHOOK_PATH
+from bot.zalo import ZaloChannel
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +52,15 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     return web.Response(text="ok")
 
 
-def build_web_app(telegram: TelegramChannel | None, webhook_secret: str | None) -> web.Application:
+def build_web_app(
+    telegram: TelegramChannel | None, webhook_secret: str | None, zalo: ZaloChannel | None = None
+) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_get("/healthz", healthz)
     if telegram is not None and webhook_secret:
         app[TELEGRAM_KEY] = telegram
         app[SECRET_KEY] = webhook_secret
         app.router.add_post(WEBHOOK_PATH, telegram_webhook)
+    if zalo is not None:  # it checks Zalo's signature itself
+        app.router.add_post(ZALO_WEBHOOK_PATH, zalo.webhook)
     return app

@@ -67,6 +67,8 @@ def current_question(session: Session) -> Reply:
         return _ask_consent(session)
     if step == "phone":
         return _ask_phone(session)
+    if step == "link":
+        return _ask_link(session)
     return _ask_birthday(session)
 
 
@@ -78,6 +80,8 @@ async def on_action(session: Session, parts: list[str]) -> list[Reply]:
         await conversations.set_account_language(session.account, session.language)
         await conversations.move_to(session.conversation, "consent")
         return [Reply(f"✅ {LANGUAGE_NAMES[session.language]}", edit=True), _ask_consent(session)]
+    if step == "link" and len(parts) == 2 and parts[0] == "link":
+        return await _on_link(session, parts[1])
     if step == "consent" and parts == ["no"]:
         await conversations.end_flow(session.conversation)
         return [Reply(session.say("join-declined"), edit=True)]
@@ -103,7 +107,7 @@ async def on_action(session: Session, parts: list[str]) -> list[Reply]:
 async def on_message(session: Session) -> list[Reply]:
     """Text or a shared contact while the join flow waits for an answer."""
     step = session.conversation.step
-    if step in ("language", "consent"):
+    if step in ("language", "consent", "link"):
         return [session.reply("join-use-buttons"), current_question(session)]
     if step == "phone":
         return await _on_phone(session)
@@ -129,9 +133,48 @@ async def _on_phone(session: Session) -> list[Reply]:
         session.member = await members.set_phone(member, phone)
         replies.append(session.reply("join-phone-saved"))
     except members.PhoneTaken:
+        other = await members.linkable_member(phone, member, session.account.channel)
+        if other is not None:  # the same person, who joined on another app first
+            await conversations.move_to(session.conversation, "link", link_to=other.id)
+            return [_ask_link(session)]
         replies.append(session.reply("join-phone-taken"))
     await conversations.move_to(session.conversation, "birthday")
     return [*replies, _ask_birthday(session)]
+
+
+def _ask_link(session: Session) -> Reply:
+    nonce = session.conversation.nonce
+    return Reply(
+        session.say("join-link-ask"),
+        buttons=(
+            (Button(session.say("join-link-yes"), f"{ACTION_PREFIX}:{nonce}:link:yes"),),
+            (Button(session.say("join-link-no"), f"{ACTION_PREFIX}:{nonce}:link:no"),),
+        ),
+    )
+
+
+async def _on_link(session: Session, answer: str) -> list[Reply]:
+    """One member, two apps: on yes, this chat joins the member who has the number (their
+    points, tier and vouchers), and their other app is told; on no, joining goes on without
+    the number. Either way the birthday question is skipped when linked (it is theirs already)."""
+    other_id = session.conversation.data.get("link_to")
+    if answer == "yes" and session.member is not None and other_id is not None:
+        try:
+            linked = await members.link_account(
+                session.account, int(other_id), session.member.id, session.now
+            )
+        except members.PhoneTaken:
+            linked = None
+        if linked is not None:
+            session.member = linked
+            await conversations.end_flow(session.conversation)
+            return [
+                Reply(session.say("join-linked"), edit=True),
+                session.with_menu("join-done"),
+                await card_reply(session, linked),
+            ]
+    await conversations.move_to(session.conversation, "birthday")
+    return [Reply(session.say("join-phone-taken"), edit=True), _ask_birthday(session)]
 
 
 async def _on_birthday(session: Session) -> list[Reply]:

@@ -84,3 +84,19 @@ async def render(
         raise Unrenderable(f"its voucher is {voucher.status}")
     card = voucher_reply(shop, voucher, await vouchers.fresh_token(voucher), customer)
     return Reply(f"{text}\n\n{card.text}", image=card.image)
+
+
+async def template_facts(
+    message: OutboxMessage, account: ChannelAccount, customer: Customer | None, shop: Shop
+) -> dict[str, str]:
+    """Every fact of the message as text in the reader's language, plus ``name`` and ``shop``:
+    the parameters of an approved template that stands in for the message (Zalo, outside its
+    48-hour window)."""
+    language = language_of(account, customer, shop)
+    facts = {"shop": shop.name}
+    if customer is not None:
+        facts["name"] = shown_name(customer)
+    for _key, args in message.payload.get("lines", []):
+        for name, value in args.items():
+            facts[name] = str(await _fact(value, language))
+    return facts

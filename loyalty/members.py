@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
+from loyalty import outbox
 from loyalty.birthdays import Birthday
 from models.ledger import LedgerEntry, PointsLot
 from models.members import ChannelAccount, ConsentRecord, Customer, MemberCard
@@ -142,6 +143,48 @@ async def _merge_into(member: Customer, joining_id: int) -> Customer:
         )
     await Customer.filter(id=member.id).update(**choices)
     return await Customer.get(id=member.id)
+
+
+async def linkable_member(phone_e164: str, joining: Customer, channel: str) -> Customer | None:
+    """The member who has ``phone_e164`` and joined on another chat app, if ``joining`` (who just
+    joined on ``channel`` and shared that number) may become them: one person, two apps.
+    None if the number is someone's on the same app, or ``joining`` already has history."""
+    other = (
+        await Customer.filter(phone=phone_e164, deleted_at__isnull=True)
+        .exclude(id=joining.id)
+        .first()
+    )
+    if other is None or await _has_history(joining.id):
+        return None
+    apps = set(await ChannelAccount.filter(customer_id=other.id).values_list("channel", flat=True))
+    if not apps or channel in apps:
+        return None
+    return other
+
+
+async def link_account(
+    account: ChannelAccount, member_id: int, joining_id: int, at: datetime
+) -> Customer:
+    """Attach ``account`` to the member ``member_id`` (the same person on another app, who
+    confirmed), folding the record created when they joined here into it: the account, its
+    consent evidence and cards move; the member keeps their own name, choices and balance. The
+    joining record, empty by then, is deleted. Refused (``PhoneTaken``) if the joining record
+    has gained any history in the meantime."""
+    async with in_transaction():
+        member = await Customer.filter(id=member_id, deleted_at__isnull=True).select_for_update()
+        if not member or await _has_history(joining_id):
+            raise PhoneTaken(str(member_id))
+        for model in (ChannelAccount, ConsentRecord, MemberCard, OutboxMessage):
+            await model.filter(customer_id=joining_id).update(customer_id=member_id)
+        await Customer.filter(referred_by_id=joining_id).update(referred_by_id=member_id)
+        await Customer.filter(id=joining_id).delete()
+        account.customer_id = member_id
+        others = await ChannelAccount.filter(customer_id=member_id).exclude(id=account.id)
+        notice = outbox.Draft(
+            "linked", f"linked:{account.id}", [("notice-linked", {"app": account.channel})]
+        )
+        await outbox.to_accounts(others, notice, at)
+        return member[0]
 
 
 async def set_birthday(customer: Customer, birthday: Birthday) -> None:

@@ -26,6 +26,7 @@ MODEL_MODULES = [
     "models.outbox",
     "models.analytics",
     "models.campaigns",
+    "models.zalo",
 ]
 
 

@@ -126,6 +126,7 @@ def test_every_message_renders_with_its_variables() -> None:
                 rhigh="9.000 ₫",
                 arm="Nhóm nhận",
                 visited="25.0%",
+                app="zalo",
             )
             assert text.strip() and "{" not in text, (language, key)
 

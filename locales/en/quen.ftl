@@ -240,3 +240,17 @@ menu-removed = Removed “{ $name }” (past bills keep it).
 menu-error-name = Please give the item a name, e.g. /menu add Bạc xỉu
 menu-error-full = The list already has { $max } items. Remove one first.
 menu-error-unknown = There is no item with that number.
+
+## One person, two apps: joining a new chat account to an existing member card.
+
+join-link-ask =
+    This phone number belongs to a member who joined on another app. Is that you?
+    If so, both apps will share one card: the same points, tier and vouchers.
+join-link-yes = Yes, it's me: share the card
+join-link-no = No, it's not me
+join-linked = ✅ Linked: from now on you use one member card on both apps.
+notice-linked = 🔗 Your member card was just linked to a { $app ->
+        [zalo] Zalo
+        [telegram] Telegram
+       *[other] chat
+    } account with the same phone number. If that wasn't you, please tell the staff at the counter right away.

@@ -225,3 +225,17 @@ menu-removed = Đã bỏ «{ $name }» (các hóa đơn cũ giữ nguyên).
 menu-error-name = Vui lòng ghi tên món, ví dụ: /menu add Bạc xỉu
 menu-error-full = Danh sách đã đủ { $max } món. Bỏ bớt một món trước nhé.
 menu-error-unknown = Không có món số này trong danh sách.
+
+## Một người, hai ứng dụng: nối tài khoản chat mới vào thẻ thành viên đã có.
+
+join-link-ask =
+    Số điện thoại này đã là của một thành viên tham gia qua ứng dụng khác. Đó có phải là bạn không?
+    Nếu đúng, hai ứng dụng sẽ dùng chung một thẻ: chung điểm, hạng và voucher.
+join-link-yes = Đúng, là tôi: dùng chung thẻ
+join-link-no = Không phải tôi
+join-linked = ✅ Đã nối: từ giờ bạn dùng chung một thẻ thành viên trên cả hai ứng dụng.
+notice-linked = 🔗 Thẻ thành viên của bạn vừa được nối với một tài khoản { $app ->
+        [zalo] Zalo
+        [telegram] Telegram
+       *[other] khác
+    } có cùng số điện thoại. Nếu không phải bạn, hãy báo nhân viên quầy ngay nhé.
