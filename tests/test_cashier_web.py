@@ -8,6 +8,7 @@ import hmac
 import json
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -62,50 +63,54 @@ async def staff_member(user_id: int, name: str, role: str, store: Store | None) 
     )
 
 
-async def open_shop(
+@asynccontextmanager
+async def running_shop(
     settings_update: dict[str, object], db: str, fake: FakeTelegram, clock: FakeClock
-) -> Shopfront:
+) -> AsyncIterator[Shopfront]:
     settings = settings_for(fake, db, TelegramMode.POLLING).model_copy(
         update={"owner_telegram_ids": [OWNER_ID], **settings_update}
     )
     app = QuenApp(settings, clock)
     await app.start()
-    store_a, store_b = await Store.create(name="Quận 1"), await Store.create(name="Quận 3")
-    owner = await staff_member(OWNER_ID, "Hùng", staff.OWNER, None)
-    cashier = await staff_member(CASHIER_ID, "Minh", staff.CASHIER, store_a)
-    member = await Customer.create(display_name="Lan Nguyễn", phone="+84912345678")
-    card = await members.issue_card(member, clock())
-    issued = await vouchers.issue(
-        member.id,
-        reason="test",
-        title="Bạc xỉu",
-        kind=vouchers.ITEM,
-        value=0,
-        item_name="Bạc xỉu",
-        valid_days=14,
-        at=clock(),
-        key="test-voucher",
-    )
-    return Shopfront(
-        app=app,
-        base=f"http://127.0.0.1:{app.http_port}",
-        clock=clock,
-        store_a=store_a,
-        store_b=store_b,
-        owner=owner,
-        cashier=cashier,
-        member=member,
-        card=card,
-        voucher=issued.voucher,
-        voucher_token=issued.token,
-    )
+    try:
+        store_a, store_b = await Store.create(name="Quận 1"), await Store.create(name="Quận 3")
+        owner = await staff_member(OWNER_ID, "Hùng", staff.OWNER, None)
+        cashier = await staff_member(CASHIER_ID, "Minh", staff.CASHIER, store_a)
+        member = await Customer.create(display_name="Lan Nguyễn", phone="+84912345678")
+        card = await members.issue_card(member, clock())
+        issued = await vouchers.issue(
+            member.id,
+            reason="test",
+            title="Bạc xỉu",
+            kind=vouchers.ITEM,
+            value=0,
+            item_name="Bạc xỉu",
+            valid_days=14,
+            at=clock(),
+            key="test-voucher",
+        )
+        front = Shopfront(
+            app=app,
+            base=f"http://127.0.0.1:{app.http_port}",
+            clock=clock,
+            store_a=store_a,
+            store_b=store_b,
+            owner=owner,
+            cashier=cashier,
+            member=member,
+            card=card,
+            voucher=issued.voucher,
+            voucher_token=issued.token,
+        )
+        yield front
+    finally:
+        await app.stop()
 
 
 @pytest_asyncio.fixture
 async def shopfront(db: str, fake: FakeTelegram, clock: FakeClock) -> AsyncIterator[Shopfront]:
-    front = await open_shop({}, db, fake, clock)
-    yield front
-    await front.app.stop()
+    async with running_shop({}, db, fake, clock) as front:
+        yield front
 
 
 class Browser:
@@ -483,8 +488,7 @@ async def test_staff_menu_button_opens_the_mini_app(
         "public_url": "https://quen.example",
         "owner_telegram_ids": [OWNER_ID, second_owner.id],
     }
-    front = await open_shop(update, db, fake, clock)
-    try:
+    async with running_shop(update, db, fake, clock) as front:
         fake.push_text(second_owner, "/start")  # an owner's first message sets their menus
         await fake.wait_for(lambda call: call.method == "setChatMenuButton")
         button = fake.menu_button(second_owner.id)
@@ -498,5 +502,3 @@ async def test_staff_menu_button_opens_the_mini_app(
         ):
             assert response.status == 200
             assert "Secure" in response.headers["Set-Cookie"]
-    finally:
-        await front.app.stop()
