@@ -502,3 +502,10 @@ async def test_staff_menu_button_opens_the_mini_app(
         ):
             assert response.status == 200
             assert "Secure" in response.headers["Set-Cookie"]
+        # Leaving the team puts the default menu button back (with the removal notice).
+        await staff.remove(front.owner, front.cashier.id, clock())
+        front.app.sender.nudge()
+        restored = await fake.wait_for(
+            lambda call: call.method == "setChatMenuButton" and call.chat_id == CASHIER_ID
+        )
+        assert restored.params["menu_button"] == {"type": "default"}
