@@ -17,6 +17,7 @@ from pathlib import Path
 from aiohttp import web
 from PIL import Image
 
+from bot.cashier_web import install_cashier
 from bot.delivery import Channel
 from bot.sender import OutboxSender
 from bot.settings import Settings, TelegramMode
@@ -115,6 +116,7 @@ class QuenApp:
         if self.zalo is not None:
             await self.zalo.start()
         app = build_web_app(webhook, secret.get_secret_value() if secret else None, self.zalo)
+        install_cashier(app, self.settings, lambda: self.shop, self.sender.nudge)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)

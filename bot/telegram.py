@@ -26,13 +26,17 @@ from telegram import (
     InlineKeyboardMarkup,
     InputFile,
     KeyboardButton,
+    MenuButtonDefault,
+    MenuButtonWebApp,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
+    WebAppInfo,
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
+from bot.cashier_web import web_app_url
 from bot.delivery import About, Outcome, Result
 from bot.settings import Settings, TelegramMode
 from handlers.router import CUSTOMER_COMMANDS
@@ -221,9 +225,25 @@ class TelegramChannel:
         scope = BotCommandScopeChat(chat_id)
         if not menu.commands:
             await self.application.bot.delete_my_commands(scope=scope)
+            await self._set_menu_button(chat_id, None)
             return
         commands = [BotCommand(name, t(menu.language, f"command-{name}")) for name in menu.commands]
         await self.application.bot.set_my_commands(commands, scope=scope)
+        await self._set_menu_button(chat_id, menu.language)
+
+    async def _set_menu_button(self, chat_id: int, language: str | None) -> None:
+        """Staff get the cashier page as a Mini App behind their chat's menu button; ``None``
+        (no longer staff) restores the default. Telegram opens Mini Apps only over https, so
+        without an https ``QUEN_PUBLIC_URL`` the button is left alone."""
+        public = self.settings.public_url
+        if not public or not public.startswith("https://"):
+            return
+        button: MenuButtonDefault | MenuButtonWebApp = MenuButtonDefault()
+        if language is not None:
+            button = MenuButtonWebApp(
+                t(language, "cashier-menu-button"), WebAppInfo(web_app_url(public, language))
+            )
+        await self.application.bot.set_chat_menu_button(chat_id=chat_id, menu_button=button)
 
     async def _send(self, chat: str, user_id: str, reply: Reply, edit_id: int | None) -> bool:
         """Deliver one reply to the person who wrote, waiting out 429s. False when the chat

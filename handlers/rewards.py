@@ -21,7 +21,7 @@ def _refused(session: Session, error: VoucherError) -> list[Reply]:
     return [session.reply(f"voucher-error-{error.reason}")]
 
 
-def _gives(language: str, voucher: Voucher | Reward) -> str:
+def what_it_gives(language: str, voucher: Voucher | Reward) -> str:
     """What it gives, in the reader's language."""
     if voucher.kind == PERCENT:
         return t(language, "voucher-gives-percent", value=str(voucher.value))
@@ -47,7 +47,7 @@ def voucher_reply(shop: Shop, voucher: Voucher, token: str, owner: Customer) -> 
         language,
         "voucher-caption",
         title=voucher.title,
-        gives=_gives(language, voucher),
+        gives=what_it_gives(language, voucher),
         date=expires,
         code=vouchers.grouped(voucher.short_code),
     )
@@ -126,7 +126,7 @@ async def on_reward_action(session: Session, parts: list[str]) -> list[Reply]:
             title=offer.title,
             points=int(offer.cost_points),
             days=offer.valid_days,
-            gives=_gives(session.language, offer),
+            gives=what_it_gives(session.language, offer),
         )
         return [
             Reply(
@@ -160,42 +160,50 @@ async def on_reward_action(session: Session, parts: list[str]) -> list[Reply]:
 # ---------------------------------------------------------------------------- cashiers
 
 
-async def _when_where(session: Session, voucher: Voucher) -> dict[str, str]:
+async def when_where(shop: Shop, voucher: Voucher) -> dict[str, str]:
+    """When and where a voucher was used (or when it expired), for the refusal messages."""
     when = voucher.redeemed_at or voucher.expires_at
-    local = when.astimezone(session.shop.zone)
+    local = when.astimezone(shop.zone)
     store = (
         await Store.get_or_none(id=voucher.redeemed_store_id) if voucher.redeemed_store_id else None
     )
     return {
         "date": format_date(local.date()),
         "time": local.strftime("%H:%M"),
-        "store": store.name if store else session.shop.name,
+        "store": store.name if store else shop.name,
     }
+
+
+def staff_view(shop: Shop, language: str, voucher: Voucher, owner: Customer) -> str:
+    """What a cashier sees before redeeming: what it gives, whose, until when, minimum spend."""
+    minimum = (
+        t(language, "voucher-min-spend", amount=format_vnd(int(voucher.min_spend_vnd), language))
+        if voucher.min_spend_vnd
+        else ""
+    )
+    return t(
+        language,
+        "voucher-staff-view",
+        shop=shop.name,
+        title=voucher.title,
+        gives=what_it_gives(language, voucher),
+        name=shown_name(owner),
+        minimum=minimum,
+        date=format_date(voucher.expires_at.astimezone(shop.zone).date()),
+    )
 
 
 async def _show_to_staff(session: Session, voucher: Voucher) -> list[Reply]:
     why_not = vouchers.state(voucher, session.now)
     if why_not != "live":
-        return [session.reply(f"voucher-error-{why_not}", **await _when_where(session, voucher))]
+        return [
+            session.reply(f"voucher-error-{why_not}", **await when_where(session.shop, voucher))
+        ]
     owner = await Customer.get(id=voucher.customer_id)
     await conversations.start_flow(session.conversation, REDEEM_FLOW, "confirm")
     await conversations.move_to(session.conversation, "confirm", voucher=voucher.id)
     nonce = session.conversation.nonce
-    minimum = (
-        session.say(
-            "voucher-min-spend", amount=format_vnd(int(voucher.min_spend_vnd), session.language)
-        )
-        if voucher.min_spend_vnd
-        else ""
-    )
-    text = session.say(
-        "voucher-staff-view",
-        title=voucher.title,
-        gives=_gives(session.language, voucher),
-        name=shown_name(owner),
-        minimum=minimum,
-        date=format_date(voucher.expires_at.astimezone(session.shop.zone).date()),
-    )
+    text = staff_view(session.shop, session.language, voucher, owner)
     button = Button(session.say("voucher-redeem-button"), f"{REDEEM_PREFIX}:{nonce}:ok")
     return [Reply(text, buttons=((button,),))]
 
@@ -242,7 +250,7 @@ async def on_redeem_action(session: Session, parts: list[str]) -> list[Reply]:
         voucher = await vouchers.redeem(int(voucher_id), staff, session.now)
     except VoucherError as error:
         await conversations.end_flow(session.conversation)
-        where = await _when_where(session, error.voucher) if error.voucher else {}
+        where = await when_where(session.shop, error.voucher) if error.voucher else {}
         return [session.reply(f"voucher-error-{error.reason}", **where)]
     await conversations.end_flow(session.conversation)
     owner = await Customer.get(id=voucher.customer_id)

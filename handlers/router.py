@@ -25,6 +25,7 @@ from handlers import (
 )
 from handlers.session import Session, command_for_label
 from handlers.types import Incoming, Reply, Shop
+from handlers.weblogin import issue as issue_web_login
 from locales import supported
 from loyalty import conversations, referrals, staff
 from loyalty.members import CARD_PREFIX
@@ -224,6 +225,8 @@ async def _on_staff_command(session: Session, command: str) -> list[Reply]:
         return await till.find(session)
     if command == "undo":
         return await till.undo(session)
+    if command == "weblogin":
+        return await issue_web_login(session)
     if command == "staff":
         return await team.show_team(session)
     return await team.stores_command(session)

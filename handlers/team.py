@@ -31,7 +31,7 @@ OWNER_ONLY = (
     "adjust",
     "voucher",
 )
-TILL = ("find", "redeem", "undo")
+TILL = ("find", "redeem", "undo", "weblogin")
 #: Commands customers never see.
 STAFF_ONLY = (*TILL, "staff", *OWNER_ONLY)
 EVERYONE = ("card", "points", "language", "help")

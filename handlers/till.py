@@ -55,7 +55,7 @@ async def find(session: Session) -> list[Reply]:
     phone = to_e164(session.incoming.args)
     if phone is None:
         return [session.reply("till-find-format")]
-    member = await Customer.get_or_none(phone=phone, deleted_at__isnull=True)
+    member = await members.member_by_phone(phone)
     if member is None:
         return [session.reply("till-find-none")]
     return await _begin(session, member)

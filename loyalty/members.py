@@ -223,3 +223,8 @@ async def member_by_card(token: str) -> Customer | None:
     if card is None:
         return None
     return await Customer.get_or_none(id=card.customer_id, deleted_at__isnull=True)
+
+
+async def member_by_phone(phone_e164: str) -> Customer | None:
+    """The member with this phone number, for a cashier whose customer forgot their card."""
+    return await Customer.get_or_none(phone=phone_e164, deleted_at__isnull=True)

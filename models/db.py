@@ -27,6 +27,7 @@ MODEL_MODULES = [
     "models.analytics",
     "models.campaigns",
     "models.zalo",
+    "models.web",
 ]
 
 

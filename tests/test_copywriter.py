@@ -58,12 +58,9 @@ EVIL = (
 
 
 def traits(
-    language: str = "vi",
-    segment: str = segments.AT_RISK,
-    favourite: str | None = "Bạc xỉu",
-    tier: str = "gold",
+    language: str = "vi", segment: str = segments.AT_RISK, favourite: str | None = "Bạc xỉu"
 ) -> Traits:
-    return Traits(language, segment, tier, favourite, 8, 4, 40)
+    return Traits(language, segment, "gold", favourite, 8, 4, 40)
 
 
 @pytest_asyncio.fixture
@@ -170,6 +167,7 @@ async def test_the_shops_tone_goes_into_the_rules(llm: FakeOpenAI, writer: Facto
         ("broken_json", "bad_json"),
         ("refusal", "refusal"),
         ("length", "length"),
+        ("content_filter", "content_filter"),
     ],
 )
 @pytest.mark.parametrize("language", ["vi", "en"])
@@ -223,6 +221,14 @@ async def test_a_wrong_key_is_refused_like_openai_does(llm: FakeOpenAI, writer: 
     copy = await copywriter.write(PERCENT, traits())
     assert (copy.source, copy.problem) == (TEMPLATE, "auth")
     assert [r.status for r in llm.requests] == [401]
+
+
+async def test_no_server_at_the_address_is_a_connection_failure() -> None:
+    config = LLMConfig(api_key="sk-x", base_url="http://127.0.0.1:9/v1", timeout=1, max_retries=0)
+    copywriter = Copywriter(config, shop_name=SHOP)
+    copy = await copywriter.write(PERCENT, traits())
+    await copywriter.close()
+    assert (copy.source, copy.problem) == (TEMPLATE, "connection")
 
 
 async def test_the_fakes_errors_have_openais_shape(llm: FakeOpenAI) -> None:
@@ -473,7 +479,7 @@ def test_an_offer_that_makes_no_sense_is_refused() -> None:
         ("campaign", "x", "item", 0, " "),
     ):
         with pytest.raises(ValueError):
-            Offer(*args, expires_on=date(2026, 12, 31))  # type: ignore[arg-type]
+            Offer(*args, expires_on=date(2026, 12, 31))
 
 
 # ------------------------------------------------------------------------------- the guard
@@ -605,7 +611,8 @@ def test_property_a_template_always_passes_the_guard(
     assert check_draft(template_copy(offer, member, shop), offer, member, shop, 1000) is None
 
 
-def _injected_number(draw: st.DrawFn) -> str:
+@st.composite
+def injected_numbers(draw: st.DrawFn) -> str:
     """A number written any usual way that is not one of ``PERCENT``'s facts (20 %, 31/12/2026)."""
     n = draw(st.integers(0, 3_000_000))
     day, month = draw(st.integers(1, 31)), draw(st.integers(1, 12))
@@ -633,6 +640,6 @@ def test_property_an_extra_number_always_fails(data: st.DataObject, good: tuple[
     text, language = good
     words = text.split(" ")
     at = data.draw(st.integers(1, len(words)))
-    number = _injected_number(data.draw)
+    number = data.draw(injected_numbers())
     drafted = " ".join([*words[:at], number, *words[at:]])
     assert check_draft(drafted, PERCENT, traits(language), SHOP, 1000) is not None, drafted

@@ -49,6 +49,7 @@ MODES = (
     "broken_json",  # the structured answer cut off mid-string
     "refusal",  # the model refuses (``message.refusal``)
     "length",  # finish_reason "length": max tokens reached
+    "content_filter",  # finish_reason "content_filter": the provider withheld the answer
     "rate_limited",  # 429 with Retry-After and OpenAI's error body
     "server_error",  # 500
     "timeout",  # answers only after ``timeout_delay`` seconds
@@ -376,6 +377,8 @@ class FakeOpenAI:
             content, finish = whole[: len(whole) // 3], "length"
         elif mode == "refusal":
             content, refusal = None, "I'm sorry, but I can't help with that request."
+        elif mode == "content_filter":
+            content, finish = None, "content_filter"
         prompt = sum(_tokens(m["content"]) + 4 for m in body["messages"])
         prompt += _tokens(json.dumps(body["response_format"]))
         completion = _tokens(content or refusal or "")

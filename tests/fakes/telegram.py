@@ -1591,6 +1591,11 @@ class FakeTelegram:
         """The command list stored for ``scope`` (default scope if omitted) and language."""
         return copy.deepcopy(self._commands.get(self._commands_key(scope, language_code), []))
 
+    def menu_button(self, chat_id: int | None) -> dict[str, Any]:
+        """The menu button a chat shows: its own, else the bot's default (``None``)."""
+        button = self._menu_buttons.get(chat_id) or self._menu_buttons.get(None)
+        return copy.deepcopy(button or {"type": "default"})
+
     def file_bytes(self, file_id: str) -> bytes:
         """The stored content of a file the fake knows (uploaded by the bot or by a user)."""
         return self._files[file_id].data
@@ -2247,15 +2252,19 @@ class FakeTelegram:
             "web_app",
         ):
             raise _bad("can't parse menu button JSON object")
+        if button["type"] == "web_app":
+            web_app = button.get("web_app")
+            if not button.get("text") or not isinstance(web_app, dict):
+                raise _bad("can't parse menu button JSON object")
+            if not str(web_app.get("url", "")).startswith("https://"):
+                raise _bad("BUTTON_URL_INVALID")  # Mini Apps are https only
         chat_id = params.get("chat_id")
         self._menu_buttons[chat_id if isinstance(chat_id, int) else None] = button
         return True
 
     async def _get_chat_menu_button(self, params: dict[str, Any], _u: dict[str, _Upload]) -> Any:
         chat_id = params.get("chat_id")
-        key = chat_id if isinstance(chat_id, int) else None
-        button = self._menu_buttons.get(key) or self._menu_buttons.get(None)
-        return copy.deepcopy(button or {"type": "default"})
+        return self.menu_button(chat_id if isinstance(chat_id, int) else None)
 
     async def _get_chat(self, params: dict[str, Any], _u: dict[str, _Upload]) -> Any:
         chat_id = self._chat_id(params)
