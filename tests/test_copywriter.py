@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator, Callable
 from datetime import date
 
 import aiohttp
+import httpx2
+import openai
 import pytest
 import pytest_asyncio
 from hypothesis import given, settings
@@ -32,6 +34,7 @@ from loyalty.copywriter import (
     Offer,
     Traits,
     Usage,
+    _failure_reason,
     fill_name,
     template_copy,
 )
@@ -229,6 +232,24 @@ async def test_no_server_at_the_address_is_a_connection_failure() -> None:
     copy = await copywriter.write(PERCENT, traits())
     await copywriter.close()
     assert (copy.source, copy.problem) == (TEMPLATE, "connection")
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "reason"),
+    [
+        (openai.BadRequestError, 400, "bad_request"),
+        (openai.NotFoundError, 404, "bad_request"),
+        (openai.PermissionDeniedError, 403, "auth"),
+        (openai.InternalServerError, 503, "server_error"),
+    ],
+)
+def test_http_errors_are_named(
+    error: type[openai.APIStatusError], status: int, reason: str
+) -> None:
+    """The answers the fake does not give (a wrong model name is a 404, a region block a 403)."""
+    request = httpx2.Request("POST", "https://api.openai.com/v1/chat/completions")
+    response = httpx2.Response(status, request=request)
+    assert _failure_reason(error("refused", response=response, body=None)) == reason
 
 
 async def test_the_fakes_errors_have_openais_shape(llm: FakeOpenAI) -> None:
