@@ -25,6 +25,7 @@ MODEL_MODULES = [
     "models.rewards",
     "models.outbox",
     "models.analytics",
+    "models.api",
 ]
 
 
