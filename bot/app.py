@@ -17,6 +17,7 @@ from pathlib import Path
 from aiohttp import web
 from PIL import Image
 
+from bot.api import build_api_app
 from bot.delivery import Channel
 from bot.sender import OutboxSender
 from bot.settings import Settings, TelegramMode
@@ -96,7 +97,13 @@ class QuenApp:
         self._catching_up = asyncio.create_task(catch_up(self.settings.zone, self.clock()))
         secret = self.settings.webhook_secret
         webhook = self.telegram if self.settings.telegram_mode is TelegramMode.WEBHOOK else None
-        app = build_web_app(webhook, secret.get_secret_value() if secret else None)
+        api = build_api_app(
+            clock=self.clock,
+            zone=self.settings.zone,
+            rate_per_minute=self.settings.api_rate_per_minute,
+            on_change=self.sender.nudge,
+        )
+        app = build_web_app(webhook, secret.get_secret_value() if secret else None, api)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)

@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     marketing_daily_cap: int = 1
     marketing_weekly_cap: int = 2
     outbox_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
+    api_rate_per_minute: int = Field(default=600, ge=1, le=1_000_000)
 
     @field_validator("owner_telegram_ids", mode="before")
     @classmethod

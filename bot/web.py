@@ -1,4 +1,4 @@
-"""The aiohttp server: health check and Telegram's webhook (later issues add the POS API here)."""
+"""The aiohttp server: health check, Telegram's webhook and the POS API (``bot.api``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import logging
 from aiohttp import web
 from tortoise import connections
 
+from bot.api import PREFIX
 from bot.telegram import WEBHOOK_PATH, TelegramChannel
 
 log = logging.getLogger(__name__)
@@ -49,9 +50,15 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     return web.Response(text="ok")
 
 
-def build_web_app(telegram: TelegramChannel | None, webhook_secret: str | None) -> web.Application:
+def build_web_app(
+    telegram: TelegramChannel | None,
+    webhook_secret: str | None,
+    api: web.Application | None = None,
+) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_get("/healthz", healthz)
+    if api is not None:
+        app.add_subapp(PREFIX, api)
     if telegram is not None and webhook_secret:
         app[TELEGRAM_KEY] = telegram
         app[SECRET_KEY] = webhook_secret
