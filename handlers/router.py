@@ -10,7 +10,19 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from handlers import insight, jobs, join, member, outbox, owner, privacy, rewards, team, till
+from handlers import (
+    apikeys,
+    insight,
+    jobs,
+    join,
+    member,
+    outbox,
+    owner,
+    privacy,
+    rewards,
+    team,
+    till,
+)
 from handlers.session import Session, command_for_label
 from handlers.types import Incoming, Reply, Shop
 from locales import supported
@@ -192,6 +204,8 @@ async def _on_staff_command(session: Session, command: str) -> list[Reply]:
         return await owner.menu_command(session)
     if command == "voucher":
         return await rewards.void_command(session)
+    if command == "apikeys":
+        return await apikeys.apikeys_command(session)
     if command == "redeem":
         return await rewards.redeem_by_code(session)
     if command == "find":

@@ -28,6 +28,7 @@ OWNER_ONLY = (
     "export",
     "adjust",
     "voucher",
+    "apikeys",
 )
 TILL = ("find", "redeem", "undo")
 #: Commands customers never see.
