@@ -323,11 +323,19 @@ def _invalid(error: ValidationError) -> ApiError:
 # ---------------------------------------------------------------------------------- purchases
 
 
+def _scanned(text: str, prefix: str) -> list[str]:
+    """The tokens a scanned QR may carry: the whole link (``…?start=m_<token>``), its payload, or
+    the bare token. A bare token may itself begin with ``m_`` (it is random base64), so the text
+    as given is tried before the one without the prefix."""
+    payload = text.rsplit("start=", 1)[-1]
+    return [payload, payload.removeprefix(prefix)] if payload.startswith(prefix) else [payload]
+
+
 async def _member_for(bill: PurchaseIn) -> Customer:
     member: Customer | None = None
     if bill.card_token is not None:
-        token = bill.card_token.rsplit("start=", 1)[-1].removeprefix(CARD_PREFIX)
-        member = await member_by_card(token)
+        for token in _scanned(bill.card_token, CARD_PREFIX):
+            member = member or await member_by_card(token)
     elif bill.phone is not None:
         phone = to_e164(bill.phone)
         if phone is None:
@@ -504,8 +512,9 @@ async def _find_voucher(request: web.Request) -> Voucher:
     if vouchers.normalize_code(typed) is not None:
         voucher = await vouchers.by_code(typed)
     else:
-        token = typed.rsplit("start=", 1)[-1].removeprefix(VOUCHER_PREFIX)
-        voucher = await vouchers.by_token(token)
+        voucher = None
+        for token in _scanned(typed, VOUCHER_PREFIX):
+            voucher = voucher or await vouchers.by_token(token)
     if voucher is None:
         await vouchers.record_failure(key.staff, now)
         raise ApiError(404, "voucher_not_found", "No voucher with that code.")

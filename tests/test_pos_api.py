@@ -395,3 +395,17 @@ async def test_text_that_cannot_be_stored_is_422(pos: Pos, change: dict[str, Any
     )
     assert (status, body["error"]["code"]) == (422, "validation_error")
     assert not await Purchase.exists()
+
+
+async def test_a_bare_token_may_start_like_a_prefix(pos: Pos, clock: FakeClock) -> None:
+    """Tokens are random base64: ``m_…`` can be a whole bare token, not a prefix to strip."""
+    from loyalty.members import hash_token
+    from models.members import MemberCard
+
+    await MemberCard.create(
+        customer_id=pos.lan.id, token_hash=hash_token("m_abc"), issued_at=clock()
+    )
+    link = f"https://t.me/QuenTestBot?start=m_{pos.card}"
+    for n, token in enumerate(("m_abc", link, f"m_{pos.card}", pos.card)):
+        status, body = await pos.purchase(bill(1000, card_token=token), idem=f"scan-{n}")
+        assert (status, body.get("member_id")) == (201, pos.lan.id), token
