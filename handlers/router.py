@@ -10,19 +10,8 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from handlers import (
-    apikeys,
-    insight,
-    jobs,
-    join,
-    member,
-    outbox,
-    owner,
-    privacy,
-    rewards,
-    team,
-    till,
-)
+from handlers import insight, jobs, join, member, outbox, owner, privacy, rewards, team, till
+from handlers.apikeys import apikeys_command
 from handlers.session import Session, command_for_label
 from handlers.types import Incoming, Reply, Shop
 from locales import supported
@@ -205,7 +194,7 @@ async def _on_staff_command(session: Session, command: str) -> list[Reply]:
     if command == "voucher":
         return await rewards.void_command(session)
     if command == "apikeys":
-        return await apikeys.apikeys_command(session)
+        return await apikeys_command(session)
     if command == "redeem":
         return await rewards.redeem_by_code(session)
     if command == "find":
