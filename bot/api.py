@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -332,6 +333,7 @@ def _scanned(text: str, prefix: str) -> list[str]:
 
 
 async def _member_for(bill: PurchaseIn) -> Customer:
+    """The member the bill names. Raises ``PurchaseRefused`` (phone-invalid, member-gone)."""
     member: Customer | None = None
     if bill.card_token is not None:
         for token in _scanned(bill.card_token, CARD_PREFIX):
@@ -339,18 +341,19 @@ async def _member_for(bill: PurchaseIn) -> Customer:
     elif bill.phone is not None:
         phone = to_e164(bill.phone)
         if phone is None:
-            raise ApiError(422, "invalid_phone", "Not a valid phone number.")
+            raise PurchaseRefused("phone-invalid")
         member = await Customer.get_or_none(phone=phone, deleted_at__isnull=True)
     elif bill.member_code is not None:
         code = bill.member_code.strip().upper()
         member = await Customer.get_or_none(referral_code=code, deleted_at__isnull=True)
     if member is None:
-        raise ApiError(404, "member_not_found", "No member with that card, phone or code.")
+        raise PurchaseRefused("member-gone")
     return member
 
 
 _REFUSED = (422, "purchase_refused", "The purchase was refused.")
 _REFUSALS = {
+    "phone-invalid": (422, "invalid_phone", "Not a valid phone number."),
     "amount-too-big": (422, "amount_too_large", "The amount is above the shop's maximum bill."),
     "member-gone": (404, "member_not_found", "No member with that card, phone or code."),
     "own-account": (422, "own_account", "A till cannot give points to its own account."),
@@ -400,12 +403,10 @@ async def record_purchase(request: web.Request) -> web.Response:
             source=purchases.API,
             receipt_id=bill.receipt_id,
         )
-    except (ApiError, PurchaseRefused) as refused:
+    except PurchaseRefused as refused:
         await idempotency.release(key.store_id, idem)  # nothing was recorded: the key is free
-        if isinstance(refused, PurchaseRefused):
-            status, code, message = _REFUSALS.get(refused.reason, _REFUSED)
-            raise ApiError(status, code, message) from None
-        raise
+        status, code, message = _REFUSALS.get(refused.reason, _REFUSED)
+        raise ApiError(status, code, message) from None
     state.on_change()
     purchase = recorded.purchase
     answer = PurchaseOut(
@@ -589,6 +590,7 @@ _VOUCHER_CODE = {
 }
 
 
+@cache
 def openapi() -> dict[str, Any]:
     """The OpenAPI 3.1 document: hand-written paths, schemas generated from the pydantic models
     the handlers use, so the two cannot drift apart."""
