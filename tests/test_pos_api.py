@@ -15,14 +15,15 @@ from bot.api import MAX_BODY_BYTES
 from bot.app import QuenApp
 from bot.settings import Settings
 from loyalty import api_keys, idempotency, referrals, vouchers
+from loyalty.members import hash_token
 from models.api import ApiKey
 from models.audit import AuditEntry
-from models.members import Customer
+from models.members import Customer, MemberCard
 from models.purchases import Purchase
 from models.rewards import Voucher
 from models.staff import Store
 from tests.conftest import FakeClock
-from tests.pos import Pos, bill, pos, serve_api
+from tests.pos import Pos, bill, open_shop, pos, serve_api
 
 __all__ = ["pos"]  # the fixture
 
@@ -260,8 +261,6 @@ async def test_code_guessing_locks_the_key(pos: Pos, clock: FakeClock) -> None:
 async def test_rate_limit_per_key(db: str, clock: FakeClock) -> None:
     runner, base = await serve_api(clock, rate_per_minute=2)
     try:
-        from tests.pos import open_shop
-
         shop = await open_shop(clock, base)
         path = "/api/v1/members/lookup?phone=0912345678"
         assert [(await shop.call("GET", path))[0] for _ in range(2)] == [200, 200]
@@ -399,9 +398,6 @@ async def test_text_that_cannot_be_stored_is_422(pos: Pos, change: dict[str, Any
 
 async def test_a_bare_token_may_start_like_a_prefix(pos: Pos, clock: FakeClock) -> None:
     """Tokens are random base64: ``m_…`` can be a whole bare token, not a prefix to strip."""
-    from loyalty.members import hash_token
-    from models.members import MemberCard
-
     await MemberCard.create(
         customer_id=pos.lan.id, token_hash=hash_token("m_abc"), issued_at=clock()
     )
