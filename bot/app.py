@@ -17,6 +17,7 @@ from pathlib import Path
 from aiohttp import web
 from PIL import Image
 
+from bot.api import build_api_app
 from bot.cashier_web import install_cashier
 from bot.delivery import Channel
 from bot.sender import OutboxSender
@@ -115,7 +116,13 @@ class QuenApp:
         webhook = self.telegram if self.settings.telegram_mode is TelegramMode.WEBHOOK else None
         if self.zalo is not None:
             await self.zalo.start()
-        app = build_web_app(webhook, secret.get_secret_value() if secret else None, self.zalo)
+        api = build_api_app(
+            clock=self.clock,
+            zone=self.settings.zone,
+            rate_per_minute=self.settings.api_rate_per_minute,
+            on_change=self.sender.nudge,
+        )
+        app = build_web_app(webhook, secret.get_secret_value() if secret else None, self.zalo, api)
         install_cashier(app, self.settings, lambda: self.shop, self.sender.nudge)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()

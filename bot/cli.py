@@ -14,8 +14,11 @@ from bot.settings import Settings, SettingsError, load_settings
 
 
 def _setup_logging(level: str) -> None:
+    from bot.api import install_log_context
+
+    install_log_context()  # ``%(request)s``: the POS API's request id, on that request's lines
     logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s%(request)s: %(message)s"
     )
     # httpx logs every request URL, and Telegram's URLs contain the bot token.
     for noisy in ("httpx", "httpcore", "apscheduler.executors.default"):
@@ -159,6 +162,36 @@ async def _zalo_authorize(settings: Settings, redirect_uri: str | None) -> int:
     return await _with_database(settings, lambda: authorize(settings, uri, input, print))
 
 
+async def _apikey(settings: Settings, args: argparse.Namespace) -> int:
+    """``quen apikey create|list|revoke``: the same rules as ``/apikeys`` in chat."""
+    from datetime import UTC, datetime
+
+    from loyalty import api_keys
+
+    now = datetime.now(UTC)
+    try:
+        if args.action == "create":
+            store = await api_keys.store_named(args.store)
+            new = await api_keys.create_key(store.id, name=args.name, actor_account_id=None, at=now)
+            print(f"key #{new.key.id} for store {store.id} ({store.name}), shown only once:")
+            print(new.secret)
+        elif args.action == "revoke":
+            await api_keys.revoke(args.id, actor_account_id=None, at=now)
+            print(f"key #{args.id} revoked")
+        else:
+            for key in await api_keys.keys():
+                state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "live"
+                used = f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never"
+                print(
+                    f"#{key.id}\t{key.prefix}…\tstore {key.store_id} ({key.store.name})\t"
+                    f"{key.name or '-'}\tlast used {used}\t{state}"
+                )
+    except api_keys.ApiKeyError as refused:
+        print(f"quen apikey: {refused.reason}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def date_from(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -198,6 +231,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     purchases.add_argument("--encoding", default="utf-8-sig")
     purchases.add_argument("--delimiter", default=",")
+    apikey = commands.add_parser("apikey", help="POS API keys: create, list, revoke")
+    key_actions = apikey.add_subparsers(dest="action", required=True)
+    create = key_actions.add_parser("create", help="a new key for a store (shown once)")
+    create.add_argument("--store", required=True, help="the store's number or exact name")
+    create.add_argument("--name", default="", help="a label, e.g. the till's name")
+    key_actions.add_parser("list", help="every key, its store and when it was last used")
+    revoke = key_actions.add_parser("revoke", help="end a key's access now")
+    revoke.add_argument("id", type=int, help="the key's number (from list)")
     chat = commands.add_parser(
         "chat", help="talk to the bot in this terminal, as a customer, a cashier or the owner"
     )
@@ -241,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_with_database(settings, lambda: _import(settings, args)))
     elif args.command == "zalo":
         return asyncio.run(_zalo_authorize(settings, args.redirect_uri))
+    elif args.command == "apikey":
+        return asyncio.run(_with_database(settings, lambda: _apikey(settings, args)))
     elif args.command == "chat":
         asyncio.run(_chat(settings, args.user, args.role))
     else:

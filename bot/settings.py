@@ -93,6 +93,7 @@ class Settings(BaseSettings):
     zalo_paid_messages: bool = False
     #: Message kind -> approved template (``QUEN_ZALO_TEMPLATE_<KIND>``), read by ``_templates``.
     zalo_templates: dict[str, str] = Field(default_factory=dict)
+    api_rate_per_minute: int = Field(default=600, ge=1, le=1_000_000)
 
     @field_validator("owner_telegram_ids", mode="before")
     @classmethod

@@ -1,5 +1,5 @@
-"""The aiohttp server: health check, Telegram's and Zalo's webhooks (later issues add the POS API
-here)."""
+"""The aiohttp server: health check, Telegram's and Zalo's webhooks, and the POS API
+(``bot.api``)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import logging
 from aiohttp import web
 from tortoise import connections
 
+from bot.api import PREFIX
 from bot.telegram import WEBHOOK_PATH, TelegramChannel
 from bot.zalo import WEBHOOK_PATH as ZALO_WEBHOOK_PATH
 from bot.zalo import ZaloChannel
@@ -53,10 +54,15 @@ async def telegram_webhook(request: web.Request) -> web.Response:
 
 
 def build_web_app(
-    telegram: TelegramChannel | None, webhook_secret: str | None, zalo: ZaloChannel | None = None
+    telegram: TelegramChannel | None,
+    webhook_secret: str | None,
+    zalo: ZaloChannel | None = None,
+    api: web.Application | None = None,
 ) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_get("/healthz", healthz)
+    if api is not None:
+        app.add_subapp(PREFIX, api)
     if telegram is not None and webhook_secret:
         app[TELEGRAM_KEY] = telegram
         app[SECRET_KEY] = webhook_secret

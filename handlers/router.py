@@ -23,6 +23,7 @@ from handlers import (
     team,
     till,
 )
+from handlers.apikeys import apikeys_command
 from handlers.session import Session, command_for_label
 from handlers.types import Incoming, Reply, Shop
 from handlers.weblogin import issue as issue_web_login
@@ -219,6 +220,8 @@ async def _on_staff_command(session: Session, command: str) -> list[Reply]:
         return await owner.menu_command(session)
     if command == "voucher":
         return await rewards.void_command(session)
+    if command == "apikeys":
+        return await apikeys_command(session)
     if command == "redeem":
         return await rewards.redeem_by_code(session)
     if command == "find":

@@ -30,6 +30,7 @@ OWNER_ONLY = (
     "campaigns",
     "adjust",
     "voucher",
+    "apikeys",
 )
 TILL = ("find", "redeem", "undo", "weblogin")
 #: Commands customers never see.

@@ -27,6 +27,10 @@ _AMOUNT = re.compile(
 )
 
 
+#: ``Purchase.source``: recorded in chat, or pushed by a POS through the API.
+TILL, API = "till", "api"
+
+
 class PurchaseRefused(Exception):
     """Nothing was recorded. ``reason`` picks the message for the cashier."""
 
@@ -115,6 +119,8 @@ async def award_purchase(
     at: datetime,
     zone: ZoneInfo,
     items: list[str] | None = None,
+    source: str = TILL,
+    receipt_id: str | None = None,
 ) -> Recorded:
     """Record a bill and credit its points at the member's tier multiplier, exactly once per key.
 
@@ -127,7 +133,8 @@ async def award_purchase(
         return await _replayed(existing, priced, at, zone)
     try:
         async with in_transaction():
-            return await _record(customer, amount, priced, cashier, key, at, zone, items or [])
+            bill = _Bill(amount, items or [], source, receipt_id)
+            return await _record(customer, bill, priced, cashier, key, at, zone)
     except IntegrityError:
         existing = await Purchase.get_or_none(idempotency_key=key)
         if existing is None:
@@ -159,18 +166,27 @@ async def _replayed(purchase: Purchase, priced: Quote, at: datetime, zone: ZoneI
     )
 
 
+@dataclass(frozen=True)
+class _Bill:
+    """What the till says about one purchase."""
+
+    amount: int
+    items: list[str]
+    source: str
+    receipt_id: str | None
+
+
 async def _record(
     customer: Customer,
-    amount: int,
+    bill: _Bill,
     priced: Quote,
     cashier: StaffMember,
     key: str,
     at: datetime,
     zone: ZoneInfo,
-    items: list[str],
 ) -> Recorded:
     """Inside the transaction: every write of one purchase, and the notices it causes."""
-    program, points = priced.program, priced.points
+    program, points, amount = priced.program, priced.points, bill.amount
     entry = None
     if points > 0:
         entry = await ledger.credit(
@@ -187,10 +203,12 @@ async def _record(
         cashier_id=cashier.id,
         amount_vnd=amount,
         points=points,
-        items=items,
+        items=bill.items,
         idempotency_key=key,
         earn_entry=entry,
         created_at=at,
+        source=bill.source,
+        receipt_id=bill.receipt_id,
     )
     reward = await referrals.reward_first_purchase(customer.id, at, program)
     recorded = Recorded(
@@ -265,28 +283,55 @@ async def undo_last(cashier: StaffMember, at: datetime) -> Undone:
         .order_by("-created_at", "-id")
         .first()
     )
-    if last is None:
+    undone = await _void(last, cashier, at, "purchase.undo") if last is not None else None
+    if undone is None:
         raise PurchaseRefused("nothing-to-undo")
-    # One transaction: the conditional void decides which of two concurrent undos wins, and the
+    return undone
+
+
+async def refund(purchase_id: int, till: StaffMember, at: datetime) -> Undone:
+    """Void a purchase of the till's store (a POS refund), at any later time, exactly once: the
+    points go back as ``undo_last`` takes them, and asking again reports that first refund with
+    the member's current balance. Raises ``PurchaseRefused("unknown-purchase")`` for a purchase
+    of another store, so a key cannot even learn that it exists."""
+    purchase = await Purchase.get_or_none(id=purchase_id, store_id=till.store_id)
+    if purchase is None or till.store_id is None:
+        raise PurchaseRefused("unknown-purchase")
+    if purchase.voided_at is None:
+        undone = await _void(purchase, till, at, "purchase.refund")
+        if undone is not None:
+            return undone
+        purchase = await Purchase.get(id=purchase_id)
+    reversal = await LedgerEntry.get_or_none(idempotency_key=_reversal_key(purchase))
+    taken = -int(reversal.points) if reversal else 0
+    balance = int((await Customer.get(id=purchase.customer_id)).points_balance)
+    return Undone(purchase, taken, int(purchase.points) - taken, balance)
+
+
+def _reversal_key(purchase: Purchase) -> str:
+    return f"undo:{purchase.id}"
+
+
+async def _void(purchase: Purchase, actor: StaffMember, at: datetime, action: str) -> Undone | None:
+    """Void one purchase and take its points back. None when another call voided it first."""
+    # One transaction: the conditional void decides which of two concurrent calls wins, and the
     # reversal (keyed by the purchase), the tier and the member's notice go with it.
     async with in_transaction():
-        voided = await Purchase.filter(id=last.id, voided_at__isnull=True).update(voided_at=at)
+        voided = await Purchase.filter(id=purchase.id, voided_at__isnull=True).update(voided_at=at)
         if not voided:
-            raise PurchaseRefused("nothing-to-undo")
+            return None
         taken = 0
-        if last.earn_entry_id is not None:
-            earned = await LedgerEntry.get(id=last.earn_entry_id)
-            reversal = await ledger.take_back(earned, at=at, key=f"undo:{last.id}")
+        if purchase.earn_entry_id is not None:
+            earned = await LedgerEntry.get(id=purchase.earn_entry_id)
+            reversal = await ledger.take_back(earned, at=at, key=_reversal_key(purchase))
             taken = -int(reversal.points) if reversal else 0
-        await tiers.refresh_tier(last.customer_id, at)
-        balance = int((await Customer.get(id=last.customer_id)).points_balance)
-        notice = notices.undone(last.id, amount=int(last.amount_vnd), points=taken, balance=balance)
-        await outbox.to_member(last.customer_id, notice, at)
+        await tiers.refresh_tier(purchase.customer_id, at)
+        balance = int((await Customer.get(id=purchase.customer_id)).points_balance)
+        amount = int(purchase.amount_vnd)
+        notice = notices.undone(purchase.id, amount=amount, points=taken, balance=balance)
+        await outbox.to_member(purchase.customer_id, notice, at)
         await audit.record(
-            cashier.account_id,
-            "purchase.undo",
-            str(last.customer_id),
-            purchase=last.id,
-            points=taken,
+            actor.account_id, action, str(purchase.customer_id), purchase=purchase.id, points=taken
         )
-    return Undone(last, taken, int(last.points) - taken, balance)
+    purchase.voided_at = at
+    return Undone(purchase, taken, int(purchase.points) - taken, balance)

@@ -20,6 +20,8 @@ from models.staff import StaffInvite, StaffMember, Store
 
 OWNER, MANAGER, CASHIER = "owner", "manager", "cashier"
 ROLES = (OWNER, MANAGER, CASHIER)
+#: A POS API key's till identity (``loyalty.api_keys``): records like a cashier, never chats.
+POS = "pos"
 INVITE_PREFIX = "staff_"
 INVITE_LIFETIME = timedelta(hours=24)
 #: Who may invite or remove whom.
@@ -102,8 +104,10 @@ async def accept_invite(token: str, account: ChannelAccount, at: datetime) -> St
 
 
 async def team() -> list[StaffMember]:
-    """Everyone with an active role, owners first."""
-    members = await StaffMember.filter(removed_at__isnull=True).prefetch_related("account", "store")
+    """Everyone with an active role, owners first (API keys are listed by ``/apikeys``)."""
+    members = await StaffMember.filter(removed_at__isnull=True, role__in=ROLES).prefetch_related(
+        "account", "store"
+    )
     return sorted(members, key=lambda m: (ROLES.index(m.role), m.id))
 
 

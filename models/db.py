@@ -28,6 +28,7 @@ MODEL_MODULES = [
     "models.campaigns",
     "models.zalo",
     "models.web",
+    "models.api",
 ]
 
 

@@ -37,8 +37,9 @@ class Purchase(Model):
     earn_entry_id: int | None
     created_at = fields.DatetimeField()
     voided_at = fields.DatetimeField(null=True)
-    # "till" (recorded in chat), "import" (history from a till export, no points).
+    # "till" (recorded in chat), "import" (history from a till export, no points), "api" (a POS).
     source = fields.CharField(max_length=8, default="till", db_default="till")
+    receipt_id = fields.CharField(max_length=64, null=True)  # the POS's own receipt number
 
     class Meta:
         table = "purchase"
