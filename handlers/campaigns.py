@@ -473,6 +473,16 @@ async def list_campaigns(session: Session) -> list[Reply]:
     return [Reply("\n".join(lines), buttons=tuple(rows))]
 
 
+def _arm_line(session: Session, name: str, arm: experiment.Arm) -> str:
+    return session.say(
+        "campaign-report-arm",
+        arm=session.say(f"campaign-arm-{name}"),
+        members=arm.members,
+        visited=_pct(arm.visit_share),
+        revenue=format_vnd(round(arm.revenue_per_member), session.language),
+    )
+
+
 def _pct(share: float) -> str:
     return f"{share * 100:.1f}%"
 
@@ -508,20 +518,7 @@ async def _report(session: Session, campaign_id: int) -> list[Reply]:
             fallbacks=campaign.llm_fallbacks,
             cost=f"{campaign.llm_cost_usd:.4f}",
         ),
-        session.say(
-            "campaign-report-arm",
-            arm=session.say("campaign-arm-sent"),
-            members=sent.members,
-            visited=_pct(sent.visit_share),
-            revenue=format_vnd(round(sent.revenue_per_member), language),
-        ),
-        session.say(
-            "campaign-report-arm",
-            arm=session.say("campaign-arm-holdout"),
-            members=held.members,
-            visited=_pct(held.visit_share),
-            revenue=format_vnd(round(held.revenue_per_member), language),
-        ),
+        *(_arm_line(session, name, arm) for name, arm in (("sent", sent), ("holdout", held))),
     ]
     comparison = experiment.compare(sent, held)
     if comparison is None:

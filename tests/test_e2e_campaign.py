@@ -5,7 +5,7 @@ the report's numbers match a hand count of the seeded purchases."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest_asyncio
 
@@ -32,6 +32,20 @@ async def quen(db: str, fake: FakeTelegram, clock: FakeClock) -> AsyncIterator[Q
     await app.caught_up()  # the night's analysis must not rewrite the seeded segments
     yield app
     await app.stop()
+
+
+def bill(
+    customer_id: int, key: str, amount: int, at: datetime, *, voided: bool = False
+) -> Purchase:
+    """A purchase row as history: no points, possibly voided on the same day."""
+    return Purchase(
+        customer_id=customer_id,
+        amount_vnd=amount,
+        points=0,
+        idempotency_key=key,
+        created_at=at,
+        voided_at=at if voided else None,
+    )
 
 
 def press(fake: FakeTelegram, call: Call, label_start: str) -> None:
@@ -88,38 +102,12 @@ async def test_a_campaign_from_chat_to_report(
     revenue = {False: 0, True: 0}
     rows = []
     for n, customer in enumerate(members):
-        if n % 3 == 0:
-            rows.append(
-                Purchase(
-                    customer_id=customer.id,
-                    amount_vnd=45_000,
-                    points=0,
-                    idempotency_key=f"e2e:{n}",
-                    created_at=day_two,
-                )
-            )
+        counted = n % 3 == 0
+        rows.append(bill(customer.id, f"e2e:{n}", 45_000, day_two, voided=not counted))
+        rows.append(bill(customer.id, f"e2e-late:{n}", 30_000, clock.now + timedelta(days=20)))
+        if counted:
             visitors[arms[customer.id]] += 1
             revenue[arms[customer.id]] += 45_000
-        else:
-            rows.append(
-                Purchase(
-                    customer_id=customer.id,
-                    amount_vnd=45_000,
-                    points=0,
-                    idempotency_key=f"e2e:{n}",
-                    created_at=day_two,
-                    voided_at=day_two,
-                )
-            )
-        rows.append(
-            Purchase(
-                customer_id=customer.id,
-                amount_vnd=30_000,
-                points=0,
-                idempotency_key=f"e2e-late:{n}",
-                created_at=clock.now + timedelta(days=20),
-            )
-        )
     await Purchase.bulk_create(rows)
     fake.push_text(OWNER, "/campaigns 1")
     report = await sent(fake, OWNER, "sendMessage", "Chiến dịch #1")
