@@ -150,3 +150,22 @@ async def test_a_stopping_process_turns_new_requests_away_but_serves_metrics(
                 assert response.status == 200
     finally:
         await app.stop()
+
+
+async def test_past_the_timeout_the_rest_is_left_to_recovery(
+    db: str, fake: FakeTelegram, clock: FakeClock
+) -> None:
+    (lan,) = await members(1)
+    fake.stall_next("sendMessage", 5.0)  # far longer than the shutdown may take
+    settings = settings_for(fake, db, TelegramMode.POLLING)
+    app = QuenApp(settings.model_copy(update={"shutdown_timeout": 0.5}), clock)
+    await app.start()
+    await outbox.to_member(lan.id, draft("slow", marketing=True), clock.now)
+    app.sender.nudge()
+    await until(lambda: delivered(fake, 1), seconds=10)
+    started = asyncio.get_running_loop().time()
+    await app.stop()
+    assert asyncio.get_running_loop().time() - started < 2
+    row = await OutboxMessage.get(dedupe_key="slow")
+    # In flight when time ran out: left under its lease, for recovery to call it unknown.
+    assert row.status == "sending" and row.lease_until is not None
