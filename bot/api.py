@@ -28,6 +28,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.json_schema import models_json_schema
 
+from bot.metrics import API_REQUESTS
 from loyalty import api_keys, idempotency, purchases, tiers, vouchers
 from loyalty.members import CARD_PREFIX, member_by_card
 from loyalty.phones import to_e164
@@ -259,11 +260,19 @@ async def request_ids(
             log.exception("%s %s failed", request.method, request.path)
             response = error_response(ApiError(500, "internal_error", "Something went wrong."))
         response.headers[REQUEST_ID_HEADER] = request_id
+        API_REQUESTS.labels(route=_route_of(request), status=str(response.status)).inc()
         elapsed = (time.perf_counter() - started) * 1000
         log.info("%s %s -> %s in %.1f ms", request.method, request.path, response.status, elapsed)
         return response
     finally:
         current_request_id.reset(token)
+
+
+def _route_of(request: web.Request) -> str:
+    """The route's pattern (``/api/v1/purchases/{purchase_id}/refund``), never the path itself:
+    ids in paths would make a metric label per purchase."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
 
 
 PUBLIC_PATHS = frozenset({f"{PREFIX}/openapi.json"})

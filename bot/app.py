@@ -20,6 +20,8 @@ from PIL import Image
 from bot.api import build_api_app
 from bot.cashier_web import install_cashier
 from bot.delivery import Channel
+from bot.logs import logging_fields
+from bot.metrics import UPDATES, install_metrics
 from bot.sender import OutboxSender
 from bot.settings import Settings, TelegramMode
 from bot.telegram import TelegramChannel
@@ -28,6 +30,7 @@ from bot.zalo import ZaloChannel
 from handlers.router import handle
 from handlers.types import Incoming, Reply, Shop
 from locales import t
+from loyalty import outbox
 from loyalty.tiers import ensure_default_tiers
 from loyalty.voucher_card import load_logo
 from models.db import close_database, open_database
@@ -94,12 +97,20 @@ class QuenApp:
         self.campaigns = CampaignPreparer(
             lambda: self.shop.voice(), clock, settings.zone, self.sender.nudge
         )
+        #: Set when stopping: the HTTP server turns new requests away (``bot.web``).
+        self.draining = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._catching_up: asyncio.Task[list[str]] | None = None
         self.http_port: int | None = None
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
-        replies = await handle(incoming, self.shop)
+        with logging_fields(update=incoming.event_id):
+            try:
+                replies = await handle(incoming, self.shop)
+            except Exception:
+                UPDATES.labels(channel=incoming.channel, outcome="error").inc()
+                raise
+        UPDATES.labels(channel=incoming.channel, outcome="ok").inc()
         self.sender.nudge()  # a purchase or a redemption may have queued a notice
         self.campaigns.nudge()  # or an owner approved a campaign
         return replies
@@ -122,8 +133,12 @@ class QuenApp:
             rate_per_minute=self.settings.api_rate_per_minute,
             on_change=self.sender.nudge,
         )
-        app = build_web_app(webhook, secret.get_secret_value() if secret else None, self.zalo, api)
+        app = build_web_app(
+            webhook, secret.get_secret_value() if secret else None, self.zalo, api, self.draining
+        )
         install_cashier(app, self.settings, lambda: self.shop, self.sender.nudge)
+        metrics_token = self.settings.metrics_token
+        install_metrics(app, metrics_token.get_secret_value() if metrics_token else None)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
@@ -145,17 +160,48 @@ class QuenApp:
             await self._catching_up
 
     async def stop(self) -> None:
-        await self.caught_up()
-        await self.campaigns.stop()
-        await self.sender.stop()
-        if self.telegram is not None:
-            await self.telegram.stop()
+        """Stop gracefully within ``QUEN_SHUTDOWN_TIMEOUT``: take no new work, finish the work
+        in hand, put back what was claimed and not started. Past the timeout, what is still
+        running is cancelled and left to recovery, exactly as after a crash."""
+        self.draining.set()  # from now on webhooks and /healthz answer 503
+        try:
+            async with asyncio.timeout(self.settings.shutdown_timeout):
+                await self._wind_down()
+        except TimeoutError:
+            log.warning(
+                "shutdown: not finished within %g s; cancelling the rest",
+                self.settings.shutdown_timeout,
+            )
+            self.sender.abandon()
+            await outbox.release(self.sender.worker)
+            if self.scheduler.running:
+                self.scheduler.shutdown(wait=False)
+
+    async def _wind_down(self) -> None:
+        """Intake, background work and the sender stop together, at once: a sender still
+        starting messages while a slow update is answered would start work the shutdown then
+        has to wait for. What a late handler or job queues waits for the next process. The
+        channels' HTTP clients close last: the sender's last messages still need them."""
+        await asyncio.gather(self._stop_updates(), self._stop_background(), self.sender.stop())
         if self._runner is not None:
             await self._runner.cleanup()
-        if self.zalo is not None:  # after the server: no new events, finish the ones accepted
+        if self.telegram is not None:
+            await self.telegram.stop()
+        if self.zalo is not None:
             await self.zalo.stop()
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        log.info("shutdown: finished")
+
+    async def _stop_updates(self) -> None:
+        """No more updates; the ones received are handled (webhooks already answer 503)."""
+        if self.telegram is not None:
+            await self.telegram.stop_updates()
+        if self.zalo is not None:
+            await self.zalo.idle()
+
+    async def _stop_background(self) -> None:
+        await self.caught_up()
+        await self.scheduler.finish()
+        await self.campaigns.stop()
 
 
 async def serve(settings: Settings) -> None:

@@ -4,25 +4,36 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.settings import Settings, SettingsError, load_settings
 
 
-def _setup_logging(level: str) -> None:
-    from bot.api import install_log_context
+def _setup_logging(settings: Settings) -> None:
+    from bot.logs import setup_logging
 
-    install_log_context()  # ``%(request)s``: the POS API's request id, on that request's lines
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s%(request)s: %(message)s"
-    )
-    # httpx logs every request URL, and Telegram's URLs contain the bot token.
-    for noisy in ("httpx", "httpcore", "apscheduler.executors.default"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    secrets = [
+        secret.get_secret_value()
+        for secret in (
+            settings.telegram_token,
+            settings.webhook_secret,
+            settings.openai_api_key,
+            settings.zalo_app_secret,
+            settings.zalo_oa_secret_key,
+            settings.zalo_refresh_token,
+            settings.metrics_token,
+        )
+        if secret is not None
+    ]
+    # tortoise logs its connection URL at DEBUG: a PostgreSQL password must not go with it.
+    password = urlsplit(settings.database_url).password
+    if password:
+        secrets.append(password)
+    setup_logging(settings.log_level, settings.log_format, secrets)
 
 
 async def _migrate(settings: Settings) -> None:
@@ -268,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"quen: bad setting: {error}", file=sys.stderr)
         return 2
-    _setup_logging(settings.log_level)
+    _setup_logging(settings)
     if args.command == "migrate":
         asyncio.run(_migrate(settings))
     elif args.command == "outbox":

@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from bot.delivery import About, Channel, Outcome, Result
+from bot.logs import annotate
+from bot.metrics import MESSAGES
 from handlers.outgoing import Unrenderable, render, template_facts
 from handlers.types import Shop
 from loyalty import outbox
@@ -111,14 +113,21 @@ class OutboxSender:
         self._wake.set()
 
     async def stop(self) -> None:
-        """Finish what is in flight, put back what was claimed but not started."""
+        """Finish what is in flight, put back what was claimed but not started. Unbounded: the
+        caller (``QuenApp.stop``) decides how long a shutdown may take."""
         self._stopping.set()
         self._wake.set()
         if self._task is not None:
             await self._task
         if self._in_flight:
-            await asyncio.wait(self._in_flight, timeout=30)
+            await asyncio.wait(self._in_flight)
         await outbox.release(self.worker)
+
+    def abandon(self) -> None:
+        """Cancel the sends still in flight, for a shutdown out of time: their rows stay
+        ``sending`` under their lease and are settled by recovery, as after a crash."""
+        for task in self._in_flight:
+            task.cancel()
 
     async def flush(self) -> None:
         """Send everything due now and wait for it (the console after each line; tests)."""
@@ -168,10 +177,11 @@ class OutboxSender:
         if checked is None:
             return
         await self.pacer.wait_turn(checked.account.id)
-        if self._throttled or self._stopping.is_set():
+        await self._slots.acquire()
+        if self._throttled or self._stopping.is_set():  # while waiting: it was never started
+            self._slots.release()
             await outbox.give_back(message, "")
             return
-        await self._slots.acquire()
         task = asyncio.create_task(self._send(checked))
         self._in_flight.add(task)
         task.add_done_callback(self._done)
@@ -184,6 +194,7 @@ class OutboxSender:
 
     async def _send(self, claimed: outbox.Claimed) -> None:
         message, account = claimed.message, claimed.account
+        annotate(outbox_id=message.id)  # this task's log lines name the message
         if not await outbox.start(message, self.policy, self.clock(), self.lease):
             return
         channel = self.channels.get(account.channel)
@@ -211,6 +222,7 @@ class OutboxSender:
 
     async def _settle(self, claimed: outbox.Claimed, outcome: Outcome) -> None:
         message, now = claimed.message, self.clock()
+        MESSAGES.labels(channel=claimed.account.channel, outcome=outcome.result.value).inc()
         if outcome.result is Result.SENT:
             await outbox.sent(message)
         elif outcome.result is Result.THROTTLED:

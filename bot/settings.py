@@ -38,6 +38,12 @@ class TelegramMode(StrEnum):
     WEBHOOK = "webhook"
 
 
+class LogFormat(StrEnum):
+    TEXT = "text"
+    #: One JSON object a line, for a log collector (Loki, CloudWatch, journald + jq).
+    JSON = "json"
+
+
 class Settings(BaseSettings):
     """Quen's configuration. Secrets are ``SecretStr`` so they never land in a log line."""
 
@@ -64,6 +70,7 @@ class Settings(BaseSettings):
     shop_name: str = "Quen Café"
     bot_username: str = "QuenBot"
     log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.TEXT
     logo_path: Path | None = None
     send_rate: float = Field(default=25.0, gt=0, le=1000)
     send_window: str = "08:00-21:00"
@@ -94,6 +101,10 @@ class Settings(BaseSettings):
     #: Message kind -> approved template (``QUEN_ZALO_TEMPLATE_<KIND>``), read by ``_templates``.
     zalo_templates: dict[str, str] = Field(default_factory=dict)
     api_rate_per_minute: int = Field(default=600, ge=1, le=1_000_000)
+    # Seconds a SIGTERM may take: the service manager's stop timeout must be longer.
+    shutdown_timeout: float = Field(default=20.0, gt=0, le=600)
+    #: ``Authorization: Bearer`` for ``/metrics``; unset = open to whoever reaches the port.
+    metrics_token: SecretStr | None = None
 
     @field_validator("owner_telegram_ids", mode="before")
     @classmethod

@@ -174,11 +174,16 @@ class TelegramChannel:
             )
         log.info("telegram: @%s connected (%s)", self.username, self.settings.telegram_mode)
 
-    async def stop(self) -> None:
+    async def stop_updates(self) -> None:
+        """Stop polling, then handle the updates already received (PTB's ``stop`` works through
+        its queue first): the first half of a graceful stop. Sending still works afterwards."""
         if self.application.updater is not None and self.application.updater.running:
             await self.application.updater.stop()
         if self.application.running:
             await self.application.stop()
+
+    async def stop(self) -> None:
+        await self.stop_updates()
         await self.application.shutdown()
 
     async def feed(self, payload: dict[str, Any]) -> None:

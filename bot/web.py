@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from tortoise import connections
@@ -20,6 +22,29 @@ log = logging.getLogger(__name__)
 TELEGRAM_KEY = web.AppKey("telegram", TelegramChannel)
 SECRET_KEY = web.AppKey("webhook_secret", str)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+DRAINING_KEY = web.AppKey("draining", asyncio.Event)
+#: Still served while the process stops: the last scrape sees the final counts.
+SERVED_WHILE_DRAINING = frozenset({"/metrics"})
+
+
+@web.middleware
+async def refuse_while_draining(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Once the process is stopping, new requests get 503 with ``Retry-After``: Telegram and
+    Zalo deliver the update again later (to another process, behind a load balancer), the load
+    balancer's check of ``/healthz`` fails so it sends traffic elsewhere, and a till retries its
+    idempotent request. Requests already inside a handler finish."""
+    draining = request.config_dict.get(DRAINING_KEY)
+    if draining is None or not draining.is_set() or request.path in SERVED_WHILE_DRAINING:
+        return await handler(request)
+    headers = {"Retry-After": "5"}
+    if request.path.startswith(f"{PREFIX}/"):  # the POS API's own error shape
+        message = "This server is stopping; retry in a few seconds."
+        body: dict[str, object] = {"error": {"code": "shutting_down", "message": message}}
+    else:
+        body = {"status": "stopping"}
+    return web.json_response(body, status=503, headers=headers)
 
 
 async def healthz(_: web.Request) -> web.Response:
@@ -58,8 +83,12 @@ def build_web_app(
     webhook_secret: str | None,
     zalo: ZaloChannel | None = None,
     api: web.Application | None = None,
+    draining: asyncio.Event | None = None,
 ) -> web.Application:
-    app = web.Application(client_max_size=1024 * 1024)
+    """``draining``, once set, turns new requests away (``refuse_while_draining``)."""
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[refuse_while_draining])
+    if draining is not None:
+        app[DRAINING_KEY] = draining
     app.router.add_get("/healthz", healthz)
     if api is not None:
         app.add_subapp(PREFIX, api)

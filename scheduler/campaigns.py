@@ -15,12 +15,19 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from prometheus_client import Counter
+
 from loyalty import campaigns
 from loyalty.voice import Voice
 
 log = logging.getLogger(__name__)
 
 POLL = 30.0
+
+#: Members whose message (and voucher) a campaign worker queued, for ``/metrics``.
+MEMBERS_PREPARED = Counter(
+    "quen_campaign_members_prepared", "Campaign members whose message and voucher were prepared"
+)
 
 
 class CampaignPreparer:
@@ -36,6 +43,7 @@ class CampaignPreparer:
         self._zone = zone
         self._prepared = prepared
         self._wake = asyncio.Event()
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -45,10 +53,13 @@ class CampaignPreparer:
         self._wake.set()
 
     async def stop(self) -> None:
+        """Let the round in progress finish, then stop. Each batch of a campaign is one
+        transaction, so a caller that gives up waiting (and so cancels this) loses at most the
+        batch being written, which the next start prepares again."""
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await self._task
 
     async def prepare_waiting(self) -> int:
         """Prepare every approved campaign; returns the messages queued. A campaign that fails
@@ -63,14 +74,17 @@ class CampaignPreparer:
             finally:
                 await writer.close()
         if queued:
+            MEMBERS_PREPARED.inc(queued)
             self._prepared()
         return queued
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL)
             self._wake.clear()
+            if self._stopping:
+                return
             try:
                 await self.prepare_waiting()
             except Exception:

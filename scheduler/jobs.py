@@ -11,6 +11,7 @@ short enough for logs and the database, and ``/jobs`` words them in the owner's 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from prometheus_client import Counter
 
 from loyalty.insight import analyze
 from loyalty.ledger import customers_with_expired_lots, expire_due
@@ -52,6 +54,10 @@ OUTCOMES = (
 GRACE = timedelta(hours=12)
 
 JobBody = Callable[[Run], Awaitable[str]]
+
+#: Runs per job and outcome code (``offers``, ``failed``...), for ``/metrics``; a slot that
+#: another process had already claimed is not a run.
+JOB_RUNS = Counter("quen_job_runs", "Scheduled job runs, by job and outcome", ["job", "outcome"])
 
 
 async def expire_points(run: Run) -> str:
@@ -119,11 +125,12 @@ async def run(
     try:
         outcome = await JOBS[name].body(Run(slot, now, zone, voice))
     except Exception:
-        log.exception("job %s for %s failed", name, slot)
+        log.exception("job %s for %s failed", name, slot, extra={"job": name})
         outcome = FAILED
     took = timedelta(seconds=monotonic() - started)
     await finish(claim, outcome, now + took)
-    log.info("job %s for %s: %s", name, slot, outcome)
+    JOB_RUNS.labels(job=name, outcome=outcome.split()[0]).inc()
+    log.info("job %s for %s: %s", name, slot, outcome, extra={"job": name})
     return outcome
 
 
@@ -151,14 +158,38 @@ async def catch_up(zone: ZoneInfo, now: datetime, voice: Voice) -> list[str]:
     return ran
 
 
+class JobScheduler(AsyncIOScheduler):
+    """APScheduler's asyncio scheduler, plus a shutdown that lets runs in progress finish: its
+    own ``shutdown`` cancels them, which would leave a claimed slot with no outcome."""
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        super().__init__(timezone=zone)
+        self.runs: set[asyncio.Task[object]] = set()
+
+    async def finish(self) -> None:
+        """Start no new run, wait for the ones in progress, then shut down."""
+        if not self.running:
+            return
+        self.pause()
+        while self.runs:
+            await asyncio.wait(self.runs)
+        self.shutdown(wait=False)
+
+
 def build_scheduler(
     zone: ZoneInfo, clock: Callable[[], datetime], voice: Callable[[], Voice]
-) -> AsyncIOScheduler:
+) -> JobScheduler:
     """Every job in ``JOBS``, on the shop's local clock (call ``catch_up`` at start as well)."""
-    scheduler = AsyncIOScheduler(timezone=zone)
+    scheduler = JobScheduler(zone)
 
     async def fire(name: str) -> None:
-        await run(name, clock(), zone, voice())
+        task = asyncio.current_task()
+        assert task is not None  # APScheduler's asyncio executor runs each job as a task
+        scheduler.runs.add(task)
+        try:
+            await run(name, clock(), zone, voice())
+        finally:
+            scheduler.runs.discard(task)
 
     for name, job in JOBS.items():
         scheduler.add_job(
