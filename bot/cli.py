@@ -193,18 +193,25 @@ async def _apikey(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _check(settings: Settings) -> int:
-    """``quen check``: exit 1 when an invariant is broken (warnings alone keep 0). It only reads
-    (after the usual migration), so it is safe on a running shop."""
+    """``quen check``: exit 1 when an invariant is broken (warnings alone keep 0), 2 when the
+    database cannot be read (not to be mistaken for broken data). It only reads (after the usual
+    migration), so it is safe on a running shop."""
     from datetime import UTC, datetime
+
+    from tortoise.exceptions import DBConnectionError, OperationalError
 
     from loyalty.checks import broken, describe, run_checks
     from models.db import close_database, open_database
 
-    await open_database(settings.database_url)
     try:
-        findings = await run_checks(datetime.now(UTC))
-    finally:
-        await close_database()
+        await open_database(settings.database_url)
+        try:
+            findings = await run_checks(datetime.now(UTC))
+        finally:
+            await close_database()
+    except (OSError, DBConnectionError, OperationalError) as error:
+        print(f"quen check: cannot read the database: {error}", file=sys.stderr)
+        return 2
     print(describe(findings))
     return 1 if broken(findings) else 0
 

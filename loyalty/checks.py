@@ -25,6 +25,7 @@ have run (the nightly expiry, the outbox sender's recovery) has not.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -60,6 +61,8 @@ class Finding:
     count: int
     examples: tuple[int, ...]
     warning: bool
+    #: How long the query took (``quen check`` is meant to stay fast on a chain's database).
+    seconds: float
 
     @property
     def ok(self) -> bool:
@@ -384,6 +387,7 @@ async def run_checks(now: datetime) -> list[Finding]:
             postgres,
             {"lease": now - STALE_LEASE, "expiry": now - EXPIRY_GRACE},
         )
+        started = time.perf_counter()
         rows = await connection.execute_query_dict(sql, values)
         findings.append(
             Finding(
@@ -393,6 +397,7 @@ async def run_checks(now: datetime) -> list[Finding]:
                 count=int(rows[0]["total"]) if rows else 0,
                 examples=tuple(int(row["id"]) for row in rows),
                 warning=invariant.warning,
+                seconds=time.perf_counter() - started,
             )
         )
     return findings
@@ -414,11 +419,9 @@ def describe(findings: list[Finding]) -> str:
         )
     errors = sum(1 for f in findings if not f.ok and not f.warning)
     warnings = sum(1 for f in findings if not f.ok and f.warning)
-    lines.append(
-        f"{len(findings)} invariants checked: {errors} broken, {warnings} warning(s)"
-        if errors or warnings
-        else f"{len(findings)} invariants checked: all hold"
-    )
+    verdict = f"{errors} broken, {warnings} warning(s)" if errors or warnings else "all hold"
+    seconds = sum(f.seconds for f in findings)
+    lines.append(f"{len(findings)} invariants checked in {seconds:.1f} s: {verdict}")
     return "\n".join(lines)
 
 

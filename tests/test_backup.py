@@ -71,6 +71,12 @@ def test_restore_refuses_what_is_not_a_quen_database(tmp_path: Path) -> None:
     assert usage.returncode == 2
 
 
+def test_check_tells_an_unreadable_database_from_broken_data(tmp_path: Path) -> None:
+    nowhere = "postgres://quen@127.0.0.1:9/none"  # nothing listens on the discard port
+    result = quen("check", cwd=tmp_path, QUEN_DATABASE_URL=nowhere)
+    assert result.returncode == 2 and "cannot read the database" in result.stderr
+
+
 @pytest_asyncio.fixture
 async def scratch_database(database_url: str) -> AsyncIterator[str]:
     """An empty PostgreSQL database next to the test one, dropped afterwards."""
