@@ -17,6 +17,9 @@ expired lot still holds its points until an ``expire`` entry draws them, so the 
 reversal, negative adjustment) whose points the draws add up to, and each credit entry filled
 exactly one lot of its size.
 
+The outbox checks leave ``sending`` rows alone: a send in flight when a member is erased loses
+its account but finishes (or is recovered) on its own.
+
 Problems are errors (an invariant is broken: exit code 1), except ``expiry_overdue`` and
 ``outbox_stale_lease``, which are warnings: the data is still consistent, but a job that should
 have run (the nightly expiry, the outbox sender's recovery) has not.
@@ -290,10 +293,10 @@ def invariants(postgres: bool) -> list[Invariant]:
         Invariant(
             "outbox_has_account",
             "outbox_message",
-            "a message still to send (queued, claimed, sending) has an existing chat account",
+            "a message waiting to be sent (queued or claimed) has an existing chat account",
             """
             SELECT o.id FROM outbox_message o
-            WHERE o.status IN ('queued', 'claimed', 'sending')
+            WHERE o.status IN ('queued', 'claimed')
               AND (o.account_id IS NULL
                    OR NOT EXISTS (SELECT 1 FROM channel_account a WHERE a.id = o.account_id))
             """,
@@ -307,7 +310,7 @@ def invariants(postgres: bool) -> list[Invariant]:
             LEFT JOIN customer c ON c.id = o.customer_id
             WHERE o.customer_id IS NOT NULL
               AND (c.id IS NULL OR (c.deleted_at IS NOT NULL
-                                    AND o.status IN ('queued', 'claimed', 'sending')))
+                                    AND o.status IN ('queued', 'claimed')))
             """,
         ),
         Invariant(
