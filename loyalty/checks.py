@@ -90,6 +90,11 @@ WHERE (e.points > 0 AND (l.n IS NULL OR l.n <> 1 OR l.points <> e.points
    OR (e.points <= 0 AND l.n IS NOT NULL)
 """
 
+#: A purchase's reversal ``r`` that is not what ``take_back`` writes: a debit of at most the
+#: purchase's points, of its member.
+_BAD_REVERSAL = """(r.id IS NOT NULL AND (r.kind <> 'earn_reversal' OR r.points >= 0
+                    OR -r.points > p.points OR r.customer_id <> p.customer_id))"""
+
 
 def invariants(postgres: bool) -> list[Invariant]:
     """Every check, in the order they are printed. ``:now`` and ``:lease`` / ``:expiry`` are
@@ -281,13 +286,14 @@ def invariants(postgres: bool) -> list[Invariant]:
             " none were left), and only undone purchases have reversals",
             f"""
             SELECT p.id FROM purchase p
-            JOIN ledger_entry e ON e.id = p.earn_entry_id
             LEFT JOIN ledger_entry r ON r.idempotency_key = {_concat(postgres, "'undo:'", "p.id")}
-            LEFT JOIN points_lot own ON own.entry_id = e.id
-            WHERE (p.voided_at IS NULL AND r.id IS NOT NULL)
-               OR (p.voided_at IS NOT NULL AND r.id IS NULL AND own.remaining > 0)
-               OR (r.id IS NOT NULL AND (r.kind <> 'earn_reversal' OR r.points >= 0
-                   OR -r.points > p.points OR r.customer_id <> p.customer_id))
+            LEFT JOIN points_lot own ON own.entry_id = p.earn_entry_id
+            WHERE p.voided_at IS NOT NULL AND p.earn_entry_id IS NOT NULL
+              AND ((r.id IS NULL AND own.remaining > 0) OR {_BAD_REVERSAL})
+            UNION
+            SELECT p.id FROM ledger_entry r
+            JOIN purchase p ON p.id = CAST(SUBSTR(r.idempotency_key, 6) AS BIGINT)
+            WHERE r.idempotency_key LIKE 'undo:%' AND (p.voided_at IS NULL OR {_BAD_REVERSAL})
             """,
         ),
         Invariant(

@@ -171,6 +171,11 @@ CORRUPTIONS: list[tuple[str, list[str]]] = [
             " (SELECT entry_id FROM points_lot WHERE remaining > 0)",
         ),
     ),
+    ("voided_purchase_reversed", ["UPDATE purchase SET voided_at = NULL"]),
+    (
+        "voided_purchase_reversed",
+        _set("ledger_entry", "kind = 'spend'", "kind = 'earn_reversal'"),
+    ),
     ("outbox_has_account", _set("outbox_message", "account_id = NULL, status = 'queued'")),
     (
         "outbox_has_customer",
