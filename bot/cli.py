@@ -203,6 +203,44 @@ async def _apikey(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _check(settings: Settings) -> int:
+    """``quen check``: exit 1 when an invariant is broken (warnings alone keep 0), 2 when the
+    database cannot be read (not to be mistaken for broken data). It only reads (after the usual
+    migration), so it is safe on a running shop."""
+    from datetime import UTC, datetime
+
+    from tortoise.exceptions import DBConnectionError, OperationalError
+
+    from loyalty.checks import broken, describe, run_checks
+    from models.db import close_database, open_database
+
+    try:
+        await open_database(settings.database_url)
+        try:
+            findings = await run_checks(datetime.now(UTC))
+        finally:
+            await close_database()
+    except (OSError, DBConnectionError, OperationalError) as error:
+        print(f"quen check: cannot read the database: {error}", file=sys.stderr)
+        return 2
+    print(describe(findings))
+    return 1 if broken(findings) else 0
+
+
+def _backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.backup import BackupRefused, backup, restore
+
+    try:
+        if args.command == "backup":
+            backup(settings.database_url, Path(args.file), print)
+        else:
+            restore(settings.database_url, Path(args.file), force=args.force, say=print)
+    except BackupRefused as refused:
+        print(f"quen {args.command}: {refused}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def date_from(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -250,6 +288,16 @@ def build_parser() -> argparse.ArgumentParser:
     key_actions.add_parser("list", help="every key, its store and when it was last used")
     revoke = key_actions.add_parser("revoke", help="end a key's access now")
     revoke.add_argument("id", type=int, help="the key's number (from list)")
+    commands.add_parser(
+        "check", help="verify the ledger, vouchers, purchases and outbox (exit 1 if broken)"
+    )
+    backup = commands.add_parser("backup", help="copy the database to FILE (safe while running)")
+    backup.add_argument("file", help="the backup file to write")
+    restore = commands.add_parser("restore", help="replace the database with FILE (bot stopped)")
+    restore.add_argument("file", help="a file written by quen backup")
+    restore.add_argument(
+        "--force", action="store_true", help="overwrite a database that already has members"
+    )
     chat = commands.add_parser(
         "chat", help="talk to the bot in this terminal, as a customer, a cashier or the owner"
     )
@@ -295,6 +343,10 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_zalo_authorize(settings, args.redirect_uri))
     elif args.command == "apikey":
         return asyncio.run(_with_database(settings, lambda: _apikey(settings, args)))
+    elif args.command == "check":
+        return asyncio.run(_check(settings))
+    elif args.command in ("backup", "restore"):
+        return _backup_or_restore(settings, args)
     elif args.command == "chat":
         asyncio.run(_chat(settings, args.user, args.role))
     else:

@@ -1,0 +1,120 @@
+"""``quen backup`` / ``quen restore`` round trips a shop with traffic, and ``quen check``'s exit
+codes, as an owner runs them (the ``quen`` command in a subprocess, the bot's database open)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import pytest_asyncio
+
+from bot.backup import libpq_url, shown
+from models.db import is_postgres
+from models.members import Customer
+from tests.test_checks import real_traffic
+from tests.test_cli import quen
+
+SCRATCH = "quen_helper_e_restore"
+
+
+async def balances() -> dict[int, int]:
+    return dict(await Customer.all().values_list("id", "points_balance"))
+
+
+def test_the_printed_command_hides_the_password() -> None:
+    command = ["pg_dump", "--dbname=postgresql://quen:s3cret@db:5432/shop"]
+    assert shown(command) == "pg_dump --dbname=postgresql://quen:***@db:5432/shop"
+    assert libpq_url("asyncpg://quen@db/shop") == "postgresql://quen@db/shop"
+
+
+async def test_sqlite_backup_while_open_restores_a_clean_copy(db: str, tmp_path: Path) -> None:
+    if is_postgres():
+        pytest.skip("the SQLite round trip (PostgreSQL has its own test)")
+    await real_traffic()
+    expected = await balances()
+    backup = tmp_path / "shop.backup"
+    made = quen("backup", str(backup), cwd=tmp_path, QUEN_DATABASE_URL=db)  # the test holds it open
+    assert made.returncode == 0, made.stderr
+    target = f"sqlite://{tmp_path / 'restored' / 'quen.sqlite3'}"
+    restored = quen("restore", str(backup), cwd=tmp_path, QUEN_DATABASE_URL=target)
+    assert restored.returncode == 0, restored.stderr
+    checked = quen("check", cwd=tmp_path, QUEN_DATABASE_URL=target)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "all hold" in checked.stdout
+    copy = sqlite3.connect(tmp_path / "restored" / "quen.sqlite3")
+    assert dict(copy.execute("SELECT id, points_balance FROM customer").fetchall()) == expected
+    copy.execute("UPDATE customer SET points_balance = points_balance + 1 WHERE id = 1")
+    copy.commit()
+    copy.close()
+    broken = quen("check", cwd=tmp_path, QUEN_DATABASE_URL=target)
+    assert broken.returncode == 1 and "FAIL  balance_equals_ledger: 1 customer" in broken.stdout
+    again = quen("restore", str(backup), cwd=tmp_path, QUEN_DATABASE_URL=target)
+    assert again.returncode == 2 and "--force" in again.stderr
+    forced = quen("restore", str(backup), "--force", cwd=tmp_path, QUEN_DATABASE_URL=target)
+    assert forced.returncode == 0, forced.stderr
+    assert quen("check", cwd=tmp_path, QUEN_DATABASE_URL=target).returncode == 0
+
+
+def test_restore_refuses_what_is_not_a_quen_database(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.backup"
+    junk.write_bytes(b"not a database at all" * 100)
+    target = f"sqlite://{tmp_path / 'quen.sqlite3'}"
+    refused = quen("restore", str(junk), cwd=tmp_path, QUEN_DATABASE_URL=target)
+    assert refused.returncode == 2 and "not a SQLite database" in refused.stderr
+    assert not (tmp_path / "quen.sqlite3").exists()
+    missing = quen("restore", str(tmp_path / "nothing"), cwd=tmp_path, QUEN_DATABASE_URL=target)
+    assert missing.returncode == 2 and "no backup file" in missing.stderr
+    usage = quen("restore", cwd=tmp_path, QUEN_DATABASE_URL=target)
+    assert usage.returncode == 2
+
+
+def test_check_tells_an_unreadable_database_from_broken_data(tmp_path: Path) -> None:
+    nowhere = "postgres://quen@127.0.0.1:9/none"  # nothing listens on the discard port
+    result = quen("check", cwd=tmp_path, QUEN_DATABASE_URL=nowhere)
+    assert result.returncode == 2 and "cannot read the database" in result.stderr
+
+
+@pytest_asyncio.fixture
+async def scratch_database(database_url: str) -> AsyncIterator[str]:
+    """An empty PostgreSQL database next to the test one, dropped afterwards."""
+    if database_url.startswith("sqlite://"):
+        pytest.skip("pg_dump / pg_restore need the PostgreSQL backend")
+    admin = await asyncpg.connect(libpq_url(database_url))
+    await admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH}")
+    await admin.execute(f"CREATE DATABASE {SCRATCH}")
+    try:
+        yield libpq_url(database_url).rsplit("/", 1)[0] + f"/{SCRATCH}"
+    finally:
+        await admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
+        await admin.close()
+
+
+async def test_postgres_backup_and_restore_with_pg_tools(
+    db: str, tmp_path: Path, scratch_database: str
+) -> None:
+    await real_traffic()
+    expected = await balances()
+    backup = tmp_path / "shop.dump"
+    made = quen("backup", str(backup), cwd=tmp_path, QUEN_DATABASE_URL=libpq_url(db))
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith("pg_dump --format=custom")
+    restored = quen("restore", str(backup), cwd=tmp_path, QUEN_DATABASE_URL=scratch_database)
+    assert restored.returncode == 0, restored.stderr
+    assert restored.stdout.startswith("pg_restore --clean --if-exists")
+    checked = quen("check", cwd=tmp_path, QUEN_DATABASE_URL=scratch_database)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    copy = await asyncpg.connect(scratch_database)
+    try:
+        rows = await copy.fetch("SELECT id, points_balance FROM customer")
+    finally:
+        await copy.close()
+    assert {row["id"]: row["points_balance"] for row in rows} == expected
+    again = quen("restore", str(backup), cwd=tmp_path, QUEN_DATABASE_URL=scratch_database)
+    assert again.returncode == 2 and "--force" in again.stderr
+    forced = quen(
+        "restore", str(backup), "--force", cwd=tmp_path, QUEN_DATABASE_URL=scratch_database
+    )
+    assert forced.returncode == 0, forced.stderr
