@@ -20,7 +20,7 @@ from bot.app import QuenApp
 from bot.cashier_web import CSRF_HEADER, MAX_BODY, telegram_user_id
 from bot.settings import TelegramMode
 from handlers.types import Shop
-from loyalty import members, staff, vouchers, web_sessions
+from loyalty import api_keys, members, staff, vouchers, web_sessions
 from models.members import ChannelAccount, Customer
 from models.purchases import Purchase
 from models.rewards import Voucher
@@ -509,3 +509,43 @@ async def test_staff_menu_button_opens_the_mini_app(
             lambda call: call.method == "setChatMenuButton" and call.chat_id == CASHIER_ID
         )
         assert restored.params["menu_button"] == {"type": "default"}
+
+
+async def test_a_cashier_session_and_a_pos_key_open_only_their_own_doors(
+    shopfront: Shopfront, browser: Browser
+) -> None:
+    """The till page's cookie is not a POS key, a POS key is not a till session, and store B's
+    key cannot undo what store A's cashier recorded on the page."""
+    key_b = await api_keys.create_key(
+        shopfront.store_b.id, name="till B", actor_account_id=None, at=shopfront.clock()
+    )
+    await browser.login(await shopfront.code_for(shopfront.cashier))
+    _, found = await browser.post("/cashier/api/lookup", {"code": "0912345678"})
+    status, _ = await browser.post(
+        "/cashier/api/purchase", {"member": found["member"], "amount": 85000, "nonce": "a" * 16}
+    )
+    assert status == 200
+    bill = await Purchase.get()
+    assert bill.store_id == shopfront.store_a.id
+
+    # The session cookie (and its CSRF token) on the POS API: no key, no entry.
+    status, body = await browser.post(
+        "/api/v1/purchases",
+        {"member": {"phone": "0912345678"}, "amount_vnd": 50000, "receipt_id": "r1"},
+        {"Idempotency-Key": "cookie-only"},
+    )
+    assert status == 401 and body["error"]["code"] == "missing_api_key"
+    # Store B's key on the till page: no session, no entry.
+    bearer = {"Authorization": f"Bearer {key_b.secret}", CSRF_HEADER: browser.csrf}
+    async with aiohttp.ClientSession() as stranger:
+        async with stranger.post(
+            f"{shopfront.base}/cashier/api/lookup", json={"code": "0912345678"}, headers=bearer
+        ) as response:
+            assert response.status == 401
+        # Store B's key cannot refund store A's bill.
+        async with stranger.post(
+            f"{shopfront.base}/api/v1/purchases/{bill.id}/refund", headers=bearer
+        ) as response:
+            assert response.status == 404
+    assert (await Purchase.get(id=bill.id)).voided_at is None
+    assert await Purchase.all().count() == 1
