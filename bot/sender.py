@@ -3,7 +3,9 @@
 Pacing is the sender's job, not the HTTP client's: one global spacing (``QUEN_SEND_RATE``
 messages a second, 25 by default, under Telegram's ~30/s) and at most one message a second to one
 chat. A 429 pauses the whole sender for the ``retry_after`` the platform asked for, and whatever
-was claimed but not started goes back to the queue, so a long pause never outlives a lease.
+was claimed but not started goes back to the queue, so a long pause never outlives a lease. On
+PostgreSQL the pace and the pause are shared by every process (``SharedPacer``): the limits are
+the bot's, not one process's.
 
 Each message is marked ``sending`` just before its request leaves, so after a crash the rows in
 flight are known exactly: marketing among them is reported ``unknown`` (never resent), the rest is
@@ -23,8 +25,9 @@ from datetime import datetime, timedelta
 from bot.delivery import About, Channel, Outcome, Result
 from handlers.outgoing import Unrenderable, render, template_facts
 from handlers.types import Shop
-from loyalty import outbox
+from loyalty import coordination, outbox
 from loyalty.conversations import mark_unreachable
+from models.db import is_postgres
 from models.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -53,19 +56,20 @@ class Pacer:
     def _now() -> float:
         return asyncio.get_running_loop().time()
 
-    async def wait_turn(self, account_id: int) -> None:
+    async def wait_turn(self, account_id: int) -> bool:
         """Until both the global spacing and this chat allow one more message; then take it.
-        Check-and-take has no ``await`` in between, so concurrent callers never share a turn."""
+        Check-and-take has no ``await`` in between, so concurrent callers never share a turn.
+        True: the turn may be used (``SharedPacer`` can say False)."""
         while True:
             now = self._now()
             start = max(self._next, self._paused_until, self._chat_free.get(account_id, 0.0))
             if start <= now:
                 self._next = max(self._next, now) + self.interval
                 self._chat_free[account_id] = now + self.per_chat
-                return
+                return True
             await asyncio.sleep(start - now)
 
-    def pause(self, seconds: float) -> None:
+    async def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self._now() + seconds)
 
     def busy_accounts(self) -> set[int]:
@@ -73,6 +77,25 @@ class Pacer:
         now = self._now()
         self._chat_free = {a: free for a, free in self._chat_free.items() if free > now}
         return set(self._chat_free)
+
+
+class SharedPacer(Pacer):
+    """The pace of every sender on one PostgreSQL database together: each turn is a slot
+    reserved in the database (``loyalty.coordination``), and a 429 pauses all processes. The
+    chats written to from this process are still remembered here, so that the next claim passes
+    them over instead of reserving a slot that would wait for the chat."""
+
+    async def wait_turn(self, account_id: int) -> bool:
+        """Reserve a slot, wait for it, then check no 429 pause began meanwhile (False: give
+        the message back)."""
+        wait = await coordination.reserve_send(account_id, self.interval, self.per_chat)
+        self._chat_free[account_id] = self._now() + wait + self.per_chat
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return not await coordination.sends_paused()
+
+    async def pause(self, seconds: float) -> None:
+        await coordination.pause_sends(seconds)
 
 
 class OutboxSender:
@@ -93,7 +116,7 @@ class OutboxSender:
         self.policy = policy
         self.clock = clock
         self.lease = lease
-        self.pacer = Pacer(rate)
+        self.pacer = SharedPacer(rate) if is_postgres() else Pacer(rate)
         self.batch_size = max(1, int(rate))
         self.worker = f"{socket.gethostname()[:24]}:{os.getpid()}:{id(self) % 10_000}"
         self._wake = asyncio.Event()
@@ -167,7 +190,8 @@ class OutboxSender:
         checked = await outbox.check(message, self.policy, self.clock())
         if checked is None:
             return
-        await self.pacer.wait_turn(checked.account.id)
+        if not await self.pacer.wait_turn(checked.account.id):
+            self._throttled = True  # another process saw a 429: put the rest of the batch back
         if self._throttled or self._stopping.is_set():
             await outbox.give_back(message, "")
             return
@@ -215,7 +239,7 @@ class OutboxSender:
             await outbox.sent(message)
         elif outcome.result is Result.THROTTLED:
             log.warning("outbox: 429, pausing all sends for %.1f s", outcome.retry_after)
-            self.pacer.pause(outcome.retry_after)
+            await self.pacer.pause(outcome.retry_after)
             self._throttled = True
             await outbox.give_back(message, f"429: retry after {outcome.retry_after:g} s")
         elif outcome.result is Result.UNREACHABLE:

@@ -3,7 +3,9 @@
 Approving answers the owner at once; drafting thousands of messages and issuing their vouchers
 happens here, a batch at a time (``loyalty.campaigns.prepare``). The worker looks for approved
 campaigns when nudged (after each chat message) and every ``POLL`` seconds, so a campaign
-approved just before a crash or in another process is picked up without anyone asking.
+approved just before a crash or in another process is picked up without anyone asking. With
+several processes, each campaign is prepared by one of them at a time: the worker claims it for
+``LEASE`` and renews the claim after every batch, so a worker that dies frees it soon.
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from loyalty import campaigns
@@ -21,6 +26,8 @@ from loyalty.voice import Voice
 log = logging.getLogger(__name__)
 
 POLL = 30.0
+#: How long a claim on a campaign lasts without renewal (a batch takes seconds).
+LEASE = timedelta(minutes=2)
 
 
 class CampaignPreparer:
@@ -37,6 +44,7 @@ class CampaignPreparer:
         self._prepared = prepared
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.worker = f"{socket.gethostname()[:24]}:{os.getpid()}:{id(self) % 10_000}"
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -55,16 +63,29 @@ class CampaignPreparer:
         (the database went away) is logged and tried again on the next round."""
         queued = 0
         for campaign_id in await campaigns.waiting_for_preparation():
+            if not await self._claim(campaign_id):
+                continue  # another process is preparing it
             writer = self._voice().writer()
             try:
-                queued += await campaigns.prepare(campaign_id, writer, self._clock(), self._zone)
+                queued += await campaigns.prepare(
+                    campaign_id,
+                    writer,
+                    self._clock(),
+                    self._zone,
+                    still_mine=partial(self._claim, campaign_id),
+                )
             except Exception:
                 log.exception("campaign #%d: preparing failed, trying again later", campaign_id)
+                await campaigns.release_preparation(campaign_id, self.worker)
             finally:
                 await writer.close()
         if queued:
             self._prepared()
         return queued
+
+    async def _claim(self, campaign_id: int) -> bool:
+        now = self._clock()
+        return await campaigns.claim_preparation(campaign_id, self.worker, now, now + LEASE)
 
     async def _run(self) -> None:
         while True:
