@@ -20,7 +20,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.delivery import About, Channel, Outcome, Result
 from handlers.outgoing import Unrenderable, render, template_facts
@@ -35,6 +35,14 @@ log = logging.getLogger(__name__)
 #: A little over a second between two messages to one chat: the platform measures arrival, and
 #: requests sent exactly a second apart can arrive closer together.
 PER_CHAT_INTERVAL = 1.05
+#: The spacing per chat when several processes share the pace: between a slot and its request
+#: there are two database round trips (the pause check, the ``sending`` mark) and, for a
+#: process's first sends, new connections: on a loaded machine a third of a second more for one
+#: message than for the next (measured in ``tests/test_scale_processes.py``).
+SHARED_PER_CHAT_INTERVAL = 1.5
+#: How late a reserved slot may still be used: 0.1 s of a 25/s pace is under 3 messages,
+#: which Telegram's 30/s leaves room for.
+LATE = 0.1
 #: How long an idle sender waits before looking at the queue again (a nudge wakes it sooner).
 IDLE_POLL = 0.5
 #: How often leases of dead senders are looked for.
@@ -56,21 +64,38 @@ class Pacer:
     def _now() -> float:
         return asyncio.get_running_loop().time()
 
-    async def wait_turn(self, account_id: int) -> bool:
+    async def take_turn(self, account_id: int) -> float:
         """Until both the global spacing and this chat allow one more message; then take it.
         Check-and-take has no ``await`` in between, so concurrent callers never share a turn.
-        True: the turn may be used (``SharedPacer`` can say False)."""
+        Returns when the turn is, on the loop's clock (here: now)."""
         while True:
             now = self._now()
             start = max(self._next, self._paused_until, self._chat_free.get(account_id, 0.0))
             if start <= now:
                 self._next = max(self._next, now) + self.interval
                 self._chat_free[account_id] = now + self.per_chat
-                return True
+                return now
             await asyncio.sleep(start - now)
+
+    async def turn_came(self, turn: float) -> bool:
+        """Wait for a turn taken earlier; False if it must not be used after all (in memory, a
+        429 is seen by the sender itself, so always True)."""
+        if turn > self._now():
+            await asyncio.sleep(turn - self._now())
+        return True
+
+    def on_time(self, turn: float) -> bool:
+        """Whether a message whose turn it was may still leave now (checked last, just before
+        the request)."""
+        return True
 
     async def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self._now() + seconds)
+
+    def chats_free_by(self) -> datetime | None:
+        """Claim only chats whose ``next_send_at`` has passed by then (None: no such filter,
+        the chats in ``busy_accounts`` are all this pacer knows)."""
+        return None
 
     def busy_accounts(self) -> set[int]:
         """Chats written to too recently for another message; forgets the rest."""
@@ -85,14 +110,29 @@ class SharedPacer(Pacer):
     chats written to from this process are still remembered here, so that the next claim passes
     them over instead of reserving a slot that would wait for the chat."""
 
-    async def wait_turn(self, account_id: int) -> bool:
-        """Reserve a slot, wait for it, then check no 429 pause began meanwhile (False: give
-        the message back)."""
+    async def take_turn(self, account_id: int) -> float:
+        """Reserve a slot in the database and return when it is, without waiting for it: the
+        message is prepared meanwhile, so little time passes between the slot and the send."""
         wait = await coordination.reserve_send(account_id, self.interval, self.per_chat)
-        self._chat_free[account_id] = self._now() + wait + self.per_chat
-        if wait > 0:
-            await asyncio.sleep(wait)
-        return not await coordination.sends_paused()
+        turn = self._now() + wait
+        self._chat_free[account_id] = turn + self.per_chat
+        return turn
+
+    def chats_free_by(self) -> datetime:
+        """Now, on the wall clock the database's ``next_send_at`` is written in (not the
+        application's clock, which tests move by hand): a chat another process wrote to a moment
+        ago is passed over, instead of its slot holding back every other chat."""
+        return datetime.now(UTC)
+
+    async def turn_came(self, turn: float) -> bool:
+        """Wait for the slot. False (give the message back) if a 429 pause began meanwhile, or
+        if the slot is gone (a busy event loop): sent now, the message could arrive less than
+        a second after the chat's next one, or bunch up with other late ones."""
+        await super().turn_came(turn)
+        return self.on_time(turn) and not await coordination.sends_paused()
+
+    def on_time(self, turn: float) -> bool:
+        return self._now() - turn <= LATE
 
     async def pause(self, seconds: float) -> None:
         await coordination.pause_sends(seconds)
@@ -116,7 +156,7 @@ class OutboxSender:
         self.policy = policy
         self.clock = clock
         self.lease = lease
-        self.pacer = SharedPacer(rate) if is_postgres() else Pacer(rate)
+        self.pacer = SharedPacer(rate, SHARED_PER_CHAT_INTERVAL) if is_postgres() else Pacer(rate)
         self.batch_size = max(1, int(rate))
         self.worker = f"{socket.gethostname()[:24]}:{os.getpid()}:{id(self) % 10_000}"
         self._wake = asyncio.Event()
@@ -177,6 +217,7 @@ class OutboxSender:
             self.lease,
             self.channels.keys(),
             self.pacer.busy_accounts(),
+            self.pacer.chats_free_by(),
         )
         self._throttled = False
         for message in batch:
@@ -190,13 +231,12 @@ class OutboxSender:
         checked = await outbox.check(message, self.policy, self.clock())
         if checked is None:
             return
-        if not await self.pacer.wait_turn(checked.account.id):
-            self._throttled = True  # another process saw a 429: put the rest of the batch back
+        turn = await self.pacer.take_turn(checked.account.id)
         if self._throttled or self._stopping.is_set():
             await outbox.give_back(message, "")
             return
         await self._slots.acquire()
-        task = asyncio.create_task(self._send(checked))
+        task = asyncio.create_task(self._send(checked, turn))
         self._in_flight.add(task)
         task.add_done_callback(self._done)
 
@@ -206,10 +246,10 @@ class OutboxSender:
         if not task.cancelled() and task.exception() is not None:
             log.error("outbox send crashed", exc_info=task.exception())
 
-    async def _send(self, claimed: outbox.Claimed) -> None:
+    async def _send(self, claimed: outbox.Claimed, turn: float) -> None:
+        """Write the message, wait for its turn, mark it ``sending`` and send it: the platform
+        sees the pace of the turns only if little happens between a turn and its request."""
         message, account = claimed.message, claimed.account
-        if not await outbox.start(message, self.policy, self.clock(), self.lease):
-            return
         channel = self.channels.get(account.channel)
         if channel is None:
             await outbox.failed(message, f"no {account.channel} channel is configured")
@@ -230,6 +270,14 @@ class OutboxSender:
             phone=claimed.customer.phone if claimed.customer else None,
             facts=await template_facts(message, account, claimed.customer, self._shop()),
         )
+        if not await self.pacer.turn_came(turn) or self._throttled or self._stopping.is_set():
+            await outbox.give_back(message, "")
+            return
+        if not await outbox.start(message, self.policy, self.clock(), self.lease):
+            return
+        if not self.pacer.on_time(turn):
+            await outbox.give_back(message, "its send slot passed")
+            return
         outcome = await channel.deliver(account.chat_id, reply, about)
         await self._settle(claimed, outcome)
 
