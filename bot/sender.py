@@ -3,7 +3,9 @@
 Pacing is the sender's job, not the HTTP client's: one global spacing (``QUEN_SEND_RATE``
 messages a second, 25 by default, under Telegram's ~30/s) and at most one message a second to one
 chat. A 429 pauses the whole sender for the ``retry_after`` the platform asked for, and whatever
-was claimed but not started goes back to the queue, so a long pause never outlives a lease.
+was claimed but not started goes back to the queue, so a long pause never outlives a lease. On
+PostgreSQL the pace and the pause are shared by every process (``SharedPacer``): the limits are
+the bot's, not one process's.
 
 Each message is marked ``sending`` just before its request leaves, so after a crash the rows in
 flight are known exactly: marketing among them is reported ``unknown`` (never resent), the rest is
@@ -18,15 +20,16 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.delivery import About, Channel, Outcome, Result
 from bot.logs import annotate
 from bot.metrics import MESSAGES
 from handlers.outgoing import Unrenderable, render, template_facts
 from handlers.types import Shop
-from loyalty import outbox
+from loyalty import coordination, outbox
 from loyalty.conversations import mark_unreachable
+from models.db import is_postgres
 from models.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,14 @@ log = logging.getLogger(__name__)
 #: A little over a second between two messages to one chat: the platform measures arrival, and
 #: requests sent exactly a second apart can arrive closer together.
 PER_CHAT_INTERVAL = 1.05
+#: The spacing per chat when several processes share the pace: between a slot and its request
+#: there are two database round trips (the pause check, the ``sending`` mark) and, for a
+#: process's first sends, new connections: on a loaded machine a third of a second more for one
+#: message than for the next (measured in ``tests/test_scale_processes.py``).
+SHARED_PER_CHAT_INTERVAL = 1.5
+#: How late a reserved slot may still be used: 0.1 s of a 25/s pace is under 3 messages,
+#: which Telegram's 30/s leaves room for.
+LATE = 0.1
 #: How long an idle sender waits before looking at the queue again (a nudge wakes it sooner).
 IDLE_POLL = 0.5
 #: How often leases of dead senders are looked for.
@@ -55,26 +66,78 @@ class Pacer:
     def _now() -> float:
         return asyncio.get_running_loop().time()
 
-    async def wait_turn(self, account_id: int) -> None:
+    async def take_turn(self, account_id: int) -> float:
         """Until both the global spacing and this chat allow one more message; then take it.
-        Check-and-take has no ``await`` in between, so concurrent callers never share a turn."""
+        Check-and-take has no ``await`` in between, so concurrent callers never share a turn.
+        Returns when the turn is, on the loop's clock (here: now)."""
         while True:
             now = self._now()
             start = max(self._next, self._paused_until, self._chat_free.get(account_id, 0.0))
             if start <= now:
                 self._next = max(self._next, now) + self.interval
                 self._chat_free[account_id] = now + self.per_chat
-                return
+                return now
             await asyncio.sleep(start - now)
 
-    def pause(self, seconds: float) -> None:
+    async def turn_came(self, turn: float) -> bool:
+        """Wait for a turn taken earlier; False if it must not be used after all (in memory, a
+        429 is seen by the sender itself, so always True)."""
+        if turn > self._now():
+            await asyncio.sleep(turn - self._now())
+        return True
+
+    def on_time(self, turn: float) -> bool:
+        """Whether a message whose turn it was may still leave now (checked last, just before
+        the request)."""
+        return True
+
+    async def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self._now() + seconds)
+
+    def chats_free_by(self) -> datetime | None:
+        """Claim only chats whose ``next_send_at`` has passed by then (None: no such filter,
+        the chats in ``busy_accounts`` are all this pacer knows)."""
+        return None
 
     def busy_accounts(self) -> set[int]:
         """Chats written to too recently for another message; forgets the rest."""
         now = self._now()
         self._chat_free = {a: free for a, free in self._chat_free.items() if free > now}
         return set(self._chat_free)
+
+
+class SharedPacer(Pacer):
+    """The pace of every sender on one PostgreSQL database together: each turn is a slot
+    reserved in the database (``loyalty.coordination``), and a 429 pauses all processes. The
+    chats written to from this process are still remembered here, so that the next claim passes
+    them over instead of reserving a slot that would wait for the chat."""
+
+    async def take_turn(self, account_id: int) -> float:
+        """Reserve a slot in the database and return when it is, without waiting for it: the
+        message is prepared meanwhile, so little time passes between the slot and the send."""
+        wait = await coordination.reserve_send(account_id, self.interval, self.per_chat)
+        turn = self._now() + wait
+        self._chat_free[account_id] = turn + self.per_chat
+        return turn
+
+    def chats_free_by(self) -> datetime:
+        """Now, on the wall clock the database's ``next_send_at`` is written in (not the
+        application's clock, which tests move by hand): a chat another process wrote to a moment
+        ago is passed over, instead of its slot holding back every other chat."""
+        return datetime.now(UTC)
+
+    async def turn_came(self, turn: float) -> bool:
+        """Wait for the slot. False (give the message back) if a 429 pause began meanwhile, or
+        if the slot is gone (a busy event loop): sent now, the message could arrive less than
+        a second after the chat's next one, or bunch up with other late ones."""
+        await super().turn_came(turn)
+        return self.on_time(turn) and not await coordination.sends_paused()
+
+    def on_time(self, turn: float) -> bool:
+        return self._now() - turn <= LATE
+
+    async def pause(self, seconds: float) -> None:
+        await coordination.pause_sends(seconds)
 
 
 class OutboxSender:
@@ -95,7 +158,7 @@ class OutboxSender:
         self.policy = policy
         self.clock = clock
         self.lease = lease
-        self.pacer = Pacer(rate)
+        self.pacer = SharedPacer(rate, SHARED_PER_CHAT_INTERVAL) if is_postgres() else Pacer(rate)
         self.batch_size = max(1, int(rate))
         self.worker = f"{socket.gethostname()[:24]}:{os.getpid()}:{id(self) % 10_000}"
         self._wake = asyncio.Event()
@@ -163,6 +226,7 @@ class OutboxSender:
             self.lease,
             self.channels.keys(),
             self.pacer.busy_accounts(),
+            self.pacer.chats_free_by(),
         )
         self._throttled = False
         for message in batch:
@@ -176,13 +240,12 @@ class OutboxSender:
         checked = await outbox.check(message, self.policy, self.clock())
         if checked is None:
             return
-        await self.pacer.wait_turn(checked.account.id)
-        await self._slots.acquire()
-        if self._throttled or self._stopping.is_set():  # while waiting: it was never started
-            self._slots.release()
+        turn = await self.pacer.take_turn(checked.account.id)
+        if self._throttled or self._stopping.is_set():
             await outbox.give_back(message, "")
             return
-        task = asyncio.create_task(self._send(checked))
+        await self._slots.acquire()
+        task = asyncio.create_task(self._send(checked, turn))
         self._in_flight.add(task)
         task.add_done_callback(self._done)
 
@@ -192,11 +255,11 @@ class OutboxSender:
         if not task.cancelled() and task.exception() is not None:
             log.error("outbox send crashed", exc_info=task.exception())
 
-    async def _send(self, claimed: outbox.Claimed) -> None:
+    async def _send(self, claimed: outbox.Claimed, turn: float) -> None:
+        """Write the message, wait for its turn, mark it ``sending`` and send it: the platform
+        sees the pace of the turns only if little happens between a turn and its request."""
         message, account = claimed.message, claimed.account
         annotate(outbox_id=message.id)  # this task's log lines name the message
-        if not await outbox.start(message, self.policy, self.clock(), self.lease):
-            return
         channel = self.channels.get(account.channel)
         if channel is None:
             await outbox.failed(message, f"no {account.channel} channel is configured")
@@ -217,6 +280,14 @@ class OutboxSender:
             phone=claimed.customer.phone if claimed.customer else None,
             facts=await template_facts(message, account, claimed.customer, self._shop()),
         )
+        if not await self.pacer.turn_came(turn) or self._throttled or self._stopping.is_set():
+            await outbox.give_back(message, "")
+            return
+        if not await outbox.start(message, self.policy, self.clock(), self.lease):
+            return
+        if not self.pacer.on_time(turn):
+            await outbox.give_back(message, "its send slot passed")
+            return
         outcome = await channel.deliver(account.chat_id, reply, about)
         await self._settle(claimed, outcome)
 
@@ -227,7 +298,7 @@ class OutboxSender:
             await outbox.sent(message)
         elif outcome.result is Result.THROTTLED:
             log.warning("outbox: 429, pausing all sends for %.1f s", outcome.retry_after)
-            self.pacer.pause(outcome.retry_after)
+            await self.pacer.pause(outcome.retry_after)
             self._throttled = True
             await outbox.give_back(message, f"429: retry after {outcome.retry_after:g} s")
         elif outcome.result is Result.UNREACHABLE:

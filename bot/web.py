@@ -8,6 +8,7 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from aiohttp import web
 from tortoise import connections
@@ -16,6 +17,7 @@ from bot.api import PREFIX
 from bot.telegram import WEBHOOK_PATH, TelegramChannel
 from bot.zalo import WEBHOOK_PATH as ZALO_WEBHOOK_PATH
 from bot.zalo import ZaloChannel
+from loyalty.coordination import first_sight
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +76,10 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest() from None
     if not isinstance(payload, dict) or "update_id" not in payload:
         raise web.HTTPBadRequest()
-    await telegram.feed(payload)
+    # A redelivery (our answer was slow, or went to another process) is acknowledged, not
+    # handled again.
+    if await first_sight(f"telegram:{payload['update_id']}", datetime.now(UTC)):
+        await telegram.feed(payload)
     return web.Response(text="ok")
 
 

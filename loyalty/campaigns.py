@@ -22,11 +22,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tortoise.expressions import F, Subquery
+from tortoise.expressions import F, Q, Subquery
 from tortoise.functions import Avg, Count, Sum
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -297,13 +298,38 @@ async def waiting_for_preparation() -> list[int]:
     return [int(row["id"]) for row in rows]
 
 
+async def claim_preparation(campaign_id: int, worker: str, now: datetime, until: datetime) -> bool:
+    """Take an approved campaign to prepare until ``until`` (renewed by calling again), unless
+    another worker holds it. Preparing twice at once gives nothing twice (the keys see to
+    that) but drafts and issues every batch twice only for one copy to be thrown away."""
+    now, until = now.astimezone(UTC), until.astimezone(UTC)  # SQLite compares them as text
+    free = Q(preparing_until__isnull=True) | Q(preparing_until__lt=now) | Q(preparing_by=worker)
+    taken = await Campaign.filter(free, id=campaign_id, status=APPROVED).update(
+        preparing_by=worker, preparing_until=until
+    )
+    return bool(taken)
+
+
+async def release_preparation(campaign_id: int, worker: str) -> None:
+    """Let another worker try at once (this one failed and will retry later itself)."""
+    await Campaign.filter(id=campaign_id, preparing_by=worker).update(preparing_until=None)
+
+
 def _send_from(campaign: Campaign) -> datetime | None:
     return campaign.send_at if campaign.send_mode == AT else None
 
 
-async def prepare(campaign_id: int, writer: Copywriter, now: datetime, zone: ZoneInfo) -> int:
+async def prepare(
+    campaign_id: int,
+    writer: Copywriter,
+    now: datetime,
+    zone: ZoneInfo,
+    still_mine: Callable[[], Awaitable[bool]] | None = None,
+) -> int:
     """Draft, issue and queue for every member of the sent arm not done yet; returns how many
-    messages were queued. Marks the campaign queued when nobody is left."""
+    messages were queued. Marks the campaign queued when nobody is left. ``still_mine`` is asked
+    after each batch (the worker renews its claim there): False stops here, for its new holder
+    to finish."""
     campaign = await Campaign.get(id=campaign_id)
     offer = copy_offer(campaign, zone)
     meter = UsageMeter(campaign_id, writer)
@@ -325,6 +351,8 @@ async def prepare(campaign_id: int, writer: Copywriter, now: datetime, zone: Zon
         times = await outbox.usual_times(copies, now, zone) if campaign.send_mode == USUAL else {}
         queued += await _queue_batch(campaign, arms, copies, times, now)
         await meter.record()
+        if still_mine is not None and not await still_mine():
+            return queued
     await Campaign.filter(id=campaign_id, status=APPROVED).update(status=QUEUED)
     return queued
 

@@ -286,18 +286,25 @@ async def claim(
     lease: timedelta,
     channels: Collection[str],
     busy_accounts: Iterable[int] = (),
+    chats_free_by: datetime | None = None,
 ) -> list[OutboxMessage]:
     """Take up to ``limit`` due messages for the given chat apps, at most one per chat account
-    and none for the accounts in ``busy_accounts`` (written to less than a second ago).
+    and none for the accounts in ``busy_accounts`` (written to less than a second ago) nor, if
+    ``chats_free_by`` is given, whose ``next_send_at`` is later (another process wrote to them).
     Transactional ones go first.
 
     The take is one conditional ``UPDATE ... WHERE status = 'queued'``: two senders on one
     database can look at the same rows, but each row is claimed by exactly one of them.
     """
     busy = set(busy_accounts)
+    reachable = Q(account__channel__in=list(channels))
+    if chats_free_by is not None:
+        reachable &= Q(account__next_send_at__isnull=True) | Q(
+            account__next_send_at__lte=chats_free_by.astimezone(UTC)
+        )
     candidates = (
         await OutboxMessage.filter(
-            Q(account_id__isnull=True) | Q(account__channel__in=list(channels)),
+            Q(account_id__isnull=True) | reachable,
             status=QUEUED,
             not_before__lte=at,
         )

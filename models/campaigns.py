@@ -51,6 +51,10 @@ class Campaign(Model):
     completion_tokens = fields.IntField(default=0)
     llm_fallbacks = fields.IntField(default=0)
     llm_cost_usd = fields.FloatField(default=0.0)
+    #: The worker preparing this approved campaign and until when, so a second process does
+    #: not draft and issue the same batches in parallel only to have them discarded.
+    preparing_by = fields.CharField(max_length=40, null=True)
+    preparing_until = fields.DatetimeField(null=True)
 
     class Meta:
         table = "campaign"

@@ -29,6 +29,7 @@ MODEL_MODULES = [
     "models.zalo",
     "models.web",
     "models.api",
+    "models.coordination",
 ]
 
 

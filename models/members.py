@@ -76,6 +76,9 @@ class ChannelAccount(Model):
     unreachable_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     last_seen_at = fields.DatetimeField(null=True)
+    #: The earliest moment the next proactive message may leave for this chat, on PostgreSQL
+    #: where several senders share the chat's one-a-second limit (``loyalty.coordination``).
+    next_send_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "channel_account"

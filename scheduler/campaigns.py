@@ -3,7 +3,9 @@
 Approving answers the owner at once; drafting thousands of messages and issuing their vouchers
 happens here, a batch at a time (``loyalty.campaigns.prepare``). The worker looks for approved
 campaigns when nudged (after each chat message) and every ``POLL`` seconds, so a campaign
-approved just before a crash or in another process is picked up without anyone asking.
+approved just before a crash or in another process is picked up without anyone asking. With
+several processes, each campaign is prepared by one of them at a time: the worker claims it for
+``LEASE`` and renews the claim after every batch, so a worker that dies frees it soon.
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from prometheus_client import Counter
@@ -23,6 +28,8 @@ from loyalty.voice import Voice
 log = logging.getLogger(__name__)
 
 POLL = 30.0
+#: How long a claim on a campaign lasts without renewal (a batch takes seconds).
+LEASE = timedelta(minutes=2)
 
 #: Members whose message (and voucher) a campaign worker queued, for ``/metrics``.
 MEMBERS_PREPARED = Counter(
@@ -45,6 +52,7 @@ class CampaignPreparer:
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self.worker = f"{socket.gethostname()[:24]}:{os.getpid()}:{id(self) % 10_000}"
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -66,17 +74,30 @@ class CampaignPreparer:
         (the database went away) is logged and tried again on the next round."""
         queued = 0
         for campaign_id in await campaigns.waiting_for_preparation():
+            if not await self._claim(campaign_id):
+                continue  # another process is preparing it
             writer = self._voice().writer()
             try:
-                queued += await campaigns.prepare(campaign_id, writer, self._clock(), self._zone)
+                queued += await campaigns.prepare(
+                    campaign_id,
+                    writer,
+                    self._clock(),
+                    self._zone,
+                    still_mine=partial(self._claim, campaign_id),
+                )
             except Exception:
                 log.exception("campaign #%d: preparing failed, trying again later", campaign_id)
+                await campaigns.release_preparation(campaign_id, self.worker)
             finally:
                 await writer.close()
         if queued:
             MEMBERS_PREPARED.inc(queued)
             self._prepared()
         return queued
+
+    async def _claim(self, campaign_id: int) -> bool:
+        now = self._clock()
+        return await campaigns.claim_preparation(campaign_id, self.worker, now, now + LEASE)
 
     async def _run(self) -> None:
         while not self._stopping:

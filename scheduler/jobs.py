@@ -23,6 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from prometheus_client import Counter
 
+from loyalty.coordination import SEEN_FOR, forget_seen
 from loyalty.insight import analyze
 from loyalty.ledger import customers_with_expired_lots, expire_due
 from loyalty.tiers import refresh_tier
@@ -36,13 +37,15 @@ log = logging.getLogger(__name__)
 EXPIRE_POINTS = "expire-points"
 EXPIRE_VOUCHERS = "expire-vouchers"
 ANALYZE = "analyze"
+FORGET_UPDATES = "forget-updates"
 BIRTHDAY, WINBACK = offers.BIRTHDAY, offers.WINBACK
 POINTS_EXPIRING, TIER_NUDGE = offers.POINTS_EXPIRING, offers.TIER_NUDGE
-MEMBERS, VOUCHERS, FAILED = "members", "vouchers", "failed"
+MEMBERS, VOUCHERS, UPDATES, FAILED = "members", "vouchers", "updates", "failed"
 #: Every outcome code a job records (``/jobs`` has words for each).
 OUTCOMES = (
     MEMBERS,
     VOUCHERS,
+    UPDATES,
     FAILED,
     offers.OFFERS,
     offers.REMINDERS,
@@ -83,6 +86,12 @@ async def mark_expired_vouchers(run: Run) -> str:
     return f"{VOUCHERS} {await expire_vouchers(now)}"
 
 
+async def forget_updates(run: Run) -> str:
+    """Forget which chat-app updates were taken a day ago: the table stays small, and Telegram
+    has long stopped redelivering them."""
+    return f"{UPDATES} {await forget_seen(run.now - SEEN_FOR)}"
+
+
 @dataclass(frozen=True)
 class Job:
     """When a job runs (local time, every day) and what it does."""
@@ -100,6 +109,7 @@ JOBS: dict[str, Job] = {
     EXPIRE_POINTS: Job(time(0, 15), expire_points),
     EXPIRE_VOUCHERS: Job(time(0, 20), mark_expired_vouchers),
     ANALYZE: Job(time(2, 0), analyze_members),
+    FORGET_UPDATES: Job(time(3, 0), forget_updates),
     BIRTHDAY: Job(time(9, 0), offers.birthday_offers),
     WINBACK: Job(time(10, 0), offers.winback_offers),
     POINTS_EXPIRING: Job(time(10, 30), offers.expiry_reminders),

@@ -23,6 +23,7 @@ from models.outbox import OutboxMessage
 from models.purchases import Purchase
 from models.rewards import Voucher
 from models.staff import StaffMember
+from scheduler.campaigns import LEASE, CampaignPreparer
 from tests.chat import Chat, inbox
 from tests.fakes.openai import FakeOpenAI
 from tests.test_e2e_telegram import free_port
@@ -164,6 +165,47 @@ async def test_preparing_resumes_after_a_crash_and_gives_nothing_twice(
     )
     assert held and not {row.customer_id for row in rows} & set(held)
     assert (await Campaign.get(id=campaign.id)).status == campaigns.QUEUED
+
+
+async def test_two_workers_never_prepare_one_campaign_at_once(
+    db: str, owner_shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = owner_shop.clock()
+    await seed_members(60)
+    owner = await owner_staff(Chat(owner_shop, user_id=OWNER_ID))
+    campaign = await campaigns.approve((await draft_campaign(owner, now)).id, now)
+    monkeypatch.setattr(campaigns, "BATCH", 10)
+    a = CampaignPreparer(lambda: Voice(owner_shop.name), owner_shop.clock, owner_shop.zone, print)
+    b = CampaignPreparer(lambda: Voice(owner_shop.name), owner_shop.clock, owner_shop.zone, print)
+    assert await campaigns.claim_preparation(campaign.id, a.worker, now, now + LEASE)
+    assert await b.prepare_waiting() == 0  # a holds it: b does nothing
+    assert not await Voucher.exists()
+    # a dies; once its lease has run out b takes over, and a (back) can no longer renew.
+    later = now + LEASE + timedelta(seconds=1)
+    b._clock = lambda: later
+    sent_arm = await CampaignMember.filter(campaign_id=campaign.id, holdout=False).count()
+    assert await b.prepare_waiting() == sent_arm
+    assert not await campaigns.claim_preparation(campaign.id, a.worker, later, later + LEASE)
+    assert (await Campaign.get(id=campaign.id)).status == campaigns.QUEUED
+
+
+async def test_a_worker_that_lost_its_claim_stops_after_the_batch(
+    db: str, owner_shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = owner_shop.clock()
+    await seed_members(60)
+    owner = await owner_staff(Chat(owner_shop, user_id=OWNER_ID))
+    campaign = await campaigns.approve((await draft_campaign(owner, now)).id, now)
+    monkeypatch.setattr(campaigns, "BATCH", 10)
+
+    async def lost() -> bool:
+        return False
+
+    queued = await campaigns.prepare(
+        campaign.id, Voice(owner_shop.name).writer(), now, owner_shop.zone, still_mine=lost
+    )
+    assert queued == await Voucher.filter(reason="campaign").count() <= 10
+    assert (await Campaign.get(id=campaign.id)).status == campaigns.APPROVED
 
 
 async def test_members_who_withdrew_consent_after_approval_get_nothing(

@@ -18,6 +18,7 @@ from scheduler.jobs import (
     BIRTHDAY,
     EXPIRE_POINTS,
     EXPIRE_VOUCHERS,
+    FORGET_UPDATES,
     JOBS,
     POINTS_EXPIRING,
     TIER_NUDGE,
@@ -83,6 +84,7 @@ async def test_the_scheduler_runs_every_job_on_local_time() -> None:
         EXPIRE_POINTS,
         EXPIRE_VOUCHERS,
         ANALYZE,
+        FORGET_UPDATES,
         BIRTHDAY,
         WINBACK,
         POINTS_EXPIRING,
@@ -115,7 +117,15 @@ async def test_catch_up_runs_what_a_restart_missed_once(db: str) -> None:
     await claim_slot(BIRTHDAY, "2026-11-22")  # yesterday's run says nothing about today's
 
     ran = await catch_up(ZONE, NOON, VOICE)
-    assert ran == [EXPIRE_POINTS, EXPIRE_VOUCHERS, ANALYZE, BIRTHDAY, POINTS_EXPIRING, TIER_NUDGE]
+    assert ran == [
+        EXPIRE_POINTS,
+        EXPIRE_VOUCHERS,
+        ANALYZE,
+        FORGET_UPDATES,
+        BIRTHDAY,
+        POINTS_EXPIRING,
+        TIER_NUDGE,
+    ]
     assert await catch_up(ZONE, NOON + timedelta(minutes=5), VOICE) == []
     assert await JobRun.filter(slot="2026-11-23").count() == len(JOBS)
     outcomes = dict(await JobRun.filter(slot="2026-11-23").values_list("job", "outcome"))
@@ -125,7 +135,8 @@ async def test_catch_up_runs_what_a_restart_missed_once(db: str) -> None:
 async def test_catch_up_skips_jobs_outside_the_grace_period(db: str) -> None:
     evening = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # 19:00 local
     assert await catch_up(ZONE, evening, VOICE) == [BIRTHDAY, WINBACK, POINTS_EXPIRING, TIER_NUDGE]
-    assert not await JobRun.filter(job__in=[EXPIRE_POINTS, EXPIRE_VOUCHERS, ANALYZE]).exists()
+    night_jobs = [EXPIRE_POINTS, EXPIRE_VOUCHERS, ANALYZE, FORGET_UPDATES]
+    assert not await JobRun.filter(job__in=night_jobs).exists()
     # Just after midnight: yesterday's morning jobs are 13 hours late, today's have not come.
     assert await catch_up(ZONE, datetime(2026, 11, 23, 17, 5, tzinfo=UTC), VOICE) == []
 

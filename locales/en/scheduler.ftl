@@ -38,6 +38,7 @@ jobs-next = {"  "}Next run: { $time } on { $date }
 jobs-name-expire-points = Write off expired points
 jobs-name-expire-vouchers = Mark expired vouchers
 jobs-name-analyze = Customer analysis (segments, churn risk)
+jobs-name-forget-updates = Forget handled chat updates (after a day)
 jobs-name-birthday = Birthday gifts
 jobs-name-winback = Win-back gifts
 jobs-name-points-expiring = Expiring points reminders
@@ -64,4 +65,8 @@ jobs-outcome-nudges = { $count ->
     }
 jobs-outcome-no-reward = no reward chosen, nothing sent (see /settings)
 jobs-outcome-reward-unavailable = ⚠️ reward { $id } no longer exists or is paused, nothing sent (see /settings)
+jobs-outcome-updates = { $count ->
+        [one] 1 update forgotten
+       *[other] { $count } updates forgotten
+    }
 jobs-outcome-failed = ⚠️ failed, see the bot's log

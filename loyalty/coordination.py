@@ -1,0 +1,99 @@
+"""What several ``quen run`` processes on one PostgreSQL database coordinate through it.
+
+The send pace. Telegram counts every message the bot sends, whichever process sent it: about 30
+a second overall and one a second to one chat. Each sender therefore reserves its slot in one
+row (``send_clock``) with one atomic statement per message, which also moves the chat's own
+``next_send_at`` on: no process can take a slot another took, and a chat's messages stay spaced
+whichever processes send them. A 429 seen by one process is written to the same row, and every
+process's next reservation starts after it. SQLite (one process by design) paces in memory.
+
+Updates taken. Telegram redelivers an update when the answer is slow or fails, and behind a load
+balancer the redelivery can land on another process: each update's key is inserted into a table
+with a unique index before it is handled, and only the process whose insert wins handles it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from tortoise import connections
+from tortoise.exceptions import IntegrityError
+
+from models.coordination import SeenUpdate
+
+#: How long taken updates are remembered (Telegram stops redelivering within hours).
+SEEN_FOR = timedelta(days=1)
+
+# One statement: lock the chat's row, take the next global slot no earlier than the chat is free
+# (nor before a 429's pause ends), and move the chat's next free moment to a little after the
+# slot. Returns how many seconds from now the slot begins (negative: it is already due). The
+# clock row is created on first use, so an emptied table needs no set-up.
+_RESERVE = """
+WITH chat AS (
+    SELECT next_send_at FROM channel_account WHERE id = $3 FOR UPDATE
+), slot AS (
+    INSERT INTO send_clock AS c (id, next_at)
+    VALUES (1, GREATEST(clock_timestamp(), (SELECT next_send_at FROM chat))
+               + make_interval(secs => $1::float8))
+    ON CONFLICT (id) DO UPDATE SET next_at = GREATEST(
+        c.next_at, clock_timestamp(), c.paused_until, (SELECT next_send_at FROM chat)
+    ) + make_interval(secs => $1::float8)
+    RETURNING c.next_at - make_interval(secs => $1::float8) AS at
+), chat_moved AS (
+    UPDATE channel_account
+    SET next_send_at = (SELECT at FROM slot) + make_interval(secs => $2::float8)
+    WHERE id = $3
+)
+SELECT EXTRACT(EPOCH FROM ((SELECT at FROM slot) - clock_timestamp()))::float8 AS wait
+"""
+
+_PAUSE = """
+INSERT INTO send_clock AS c (id, next_at, paused_until)
+VALUES (1, clock_timestamp(), clock_timestamp() + make_interval(secs => $1::float8))
+ON CONFLICT (id) DO UPDATE SET paused_until = GREATEST(
+    c.paused_until, clock_timestamp() + make_interval(secs => $1::float8)
+)
+"""
+
+_PAUSED = "SELECT COALESCE(MAX(paused_until) > clock_timestamp(), FALSE) AS paused FROM send_clock"
+
+
+async def reserve_send(account_id: int, interval: float, per_chat: float) -> float:
+    """Reserve the next send slot for a message to ``account_id``; returns the seconds to wait
+    before sending (0 if due). Slots are ``interval`` apart for the whole bot and ``per_chat``
+    apart for one chat, counted on the database's clock, so the processes' clocks do not matter.
+
+    A busy chat pushes the bot's next slot to when the chat is free, wasting the slots in between:
+    senders do not claim messages for chats they wrote to a moment ago, so this is the rare case
+    of two processes holding messages for one chat at once."""
+    rows = await connections.get("default").execute_query_dict(
+        _RESERVE, [interval, per_chat, account_id]
+    )
+    return max(0.0, float(rows[0]["wait"]))
+
+
+async def pause_sends(seconds: float) -> None:
+    """A 429: no process reserves a slot before ``seconds`` from now."""
+    await connections.get("default").execute_query(_PAUSE, [seconds])
+
+
+async def sends_paused() -> bool:
+    """Whether a 429 pause is running: a slot reserved before it began must not be used."""
+    rows = await connections.get("default").execute_query_dict(_PAUSED)
+    return bool(rows[0]["paused"])
+
+
+async def first_sight(key: str, at: datetime) -> bool:
+    """Record that update ``key`` is being handled; False if some process took it already.
+    Recorded before handling: a crash mid-way loses that one update (the person sends it again)
+    rather than handling a purchase or a redemption twice."""
+    try:
+        await SeenUpdate.create(key=key[:64], seen_at=at)
+    except IntegrityError:
+        return False
+    return True
+
+
+async def forget_seen(before: datetime) -> int:
+    """Drop the record of updates taken before ``before``; returns how many."""
+    return await SeenUpdate.filter(seen_at__lt=before).delete()
