@@ -7,6 +7,7 @@ starts from empty tables plus the default tiers. Each backend runs in its own py
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -88,6 +89,18 @@ async def fake() -> AsyncIterator[FakeTelegram]:
     await server.start()
     yield server
     await server.stop()
+
+
+@pytest_asyncio.fixture
+async def processes() -> AsyncIterator[list[asyncio.subprocess.Process]]:
+    """Real ``quen run`` processes a test starts: whatever is still running at the end is
+    killed, so a failed test leaves no process behind."""
+    started: list[asyncio.subprocess.Process] = []
+    yield started
+    for process in started:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
 
 
 class FakeClock:

@@ -58,16 +58,6 @@ async def limited() -> AsyncIterator[FakeTelegram]:
     await server.stop()
 
 
-@pytest_asyncio.fixture
-async def chain_processes() -> AsyncIterator[list[asyncio.subprocess.Process]]:
-    started: list[asyncio.subprocess.Process] = []
-    yield started
-    for process in started:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-
-
 async def start_chain(
     count: int,
     db: str,
@@ -113,18 +103,18 @@ async def test_three_processes_keep_telegrams_limits_together(
     limited: FakeTelegram,
     balancer: Balancer,
     tmp_path: Path,
-    chain_processes: list[asyncio.subprocess.Process],
+    processes: list[asyncio.subprocess.Process],
 ) -> None:
     people = await members(450)
     now = datetime.now(UTC)
     for i, person in enumerate(people):  # the first 50 chats get four messages each
         for k in range(4 if i < 50 else 1):
             await outbox.to_member(person.id, draft(f"r{i}-{k}", marketing=False), now)
-    await start_chain(3, db, limited, balancer, tmp_path, chain_processes)
+    await start_chain(3, db, limited, balancer, tmp_path, processes)
     await until(lambda: finished(600), seconds=120)
-    for process in chain_processes:
+    for process in processes:
         await stop(process)
-    assert [p.returncode for p in chain_processes] == [0, 0, 0]
+    assert [p.returncode for p in processes] == [0, 0, 0]
 
     assert limited.flood_rejections == 0
     delivered = limited.delivered_counts()
@@ -146,11 +136,11 @@ async def test_an_update_delivered_to_two_processes_is_handled_once(
     fake: FakeTelegram,
     balancer: Balancer,
     tmp_path: Path,
-    chain_processes: list[asyncio.subprocess.Process],
+    processes: list[asyncio.subprocess.Process],
 ) -> None:
     # Lan's updates reach both processes at once; John's reach one: the baseline.
     balancer.spread = lambda update: [0, 1] if _sender(update) == LAN.id else [0]
-    await start_chain(2, db, fake, balancer, tmp_path, chain_processes)
+    await start_chain(2, db, fake, balancer, tmp_path, processes)
     fake.push_text(LAN, "/start")
     fake.push_text(JOHN, "/start")
     await fake.wait_for(lambda c: c.chat_id == LAN.id and c.method == "sendMessage", timeout=15)
@@ -168,11 +158,11 @@ async def test_a_conversation_continues_on_whichever_process_gets_the_next_step(
     fake: FakeTelegram,
     balancer: Balancer,
     tmp_path: Path,
-    chain_processes: list[asyncio.subprocess.Process],
+    processes: list[asyncio.subprocess.Process],
 ) -> None:
     turns = itertools.count()
     balancer.spread = lambda update: [next(turns) % 2]  # each step on the other process
-    await start_chain(2, db, fake, balancer, tmp_path, chain_processes)
+    await start_chain(2, db, fake, balancer, tmp_path, processes)
     fake.push_text(JOHN, "/start")
     welcome = await _said(fake, "sendMessage", "Welcome")
     fake.push_callback(JOHN, buttons(welcome)["English"])
@@ -194,16 +184,16 @@ async def test_each_job_runs_once_per_slot_when_processes_start_together(
     fake: FakeTelegram,
     balancer: Balancer,
     tmp_path: Path,
-    chain_processes: list[asyncio.subprocess.Process],
+    processes: list[asyncio.subprocess.Process],
 ) -> None:
-    await start_chain(3, db, fake, balancer, tmp_path, chain_processes)
+    await start_chain(3, db, fake, balancer, tmp_path, processes)
     zone = ZoneInfo(quen_env(db, fake)["QUEN_TIMEZONE"])
     now = datetime.now(UTC)
     due = {name for name, job in JOBS.items() if latest_fire(job.trigger(zone), now) is not None}
     await until(lambda: _finished_runs(len(due)), seconds=30)
     runs = await JobRun.all().values_list("job", "finished_at")
     assert sorted(job for job, _ in runs) == sorted(due) and due
-    for process in chain_processes:
+    for process in processes:
         await stop(process)
     logs = "".join((tmp_path / f"quen-{n}.log").read_text() for n in range(3))
     assert "Traceback" not in logs
