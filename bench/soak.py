@@ -49,6 +49,7 @@ import contextlib
 import itertools
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -115,9 +116,11 @@ class SoakTelegram(FakeTelegram):
     def mark(self, chat: int) -> int:
         return len(self.by_chat.get(chat, ()))
 
-    async def answer(self, chat: int, since: int, containing: tuple[str, ...]) -> Call:
+    async def answer(
+        self, chat: int, since: int, containing: tuple[str, ...], needing: str = ""
+    ) -> Call:
         """The first successful send or edit to ``chat`` after position ``since`` whose text
-        holds one of ``containing``; TimeoutError after STEP_TIMEOUT."""
+        holds one of ``containing`` (and ``needing``); TimeoutError after STEP_TIMEOUT."""
         deadline = time.monotonic() + STEP_TIMEOUT
         seen = since
         while True:
@@ -127,6 +130,7 @@ class SoakTelegram(FakeTelegram):
                     not call.failed
                     and call.method.startswith(("send", "edit"))
                     and any(text in (call.text or "") for text in containing)
+                    and needing in (call.text or "")
                 ):
                     return call
             seen = len(calls)
@@ -164,6 +168,7 @@ async def step(
     kind: str,
     value: str,
     containing: tuple[str, ...],
+    needing: str = "",
 ) -> Call:
     """Push one update (``user`` sends text ``value`` or presses the button carrying it), wait
     for the bot's answer in the user's chat."""
@@ -173,7 +178,7 @@ async def step(
         fake.push_text(user, value)
     else:
         fake.push_callback(user, value)
-    call = await fake.answer(user.id, since, containing)
+    call = await fake.answer(user.id, since, containing, needing)
     tally.latencies.append(call.at - pushed)
     tally.steps += 1
     return call
@@ -356,8 +361,13 @@ async def cashier(
         customer, token = rng.choice(cards)
         amount = next(amounts)
         try:
-            await step(fake, tally, user, "text", f"/start m_{token}", ("👤",))
-            confirm = await step(fake, tally, user, "text", str(amount), ("Xác nhận?",))
+            await step(
+                fake, tally, user, "text", f"/start m_{token}", ("👤",), f"👤 Khách {customer} —"
+            )
+            shown = f"{amount:,} ₫".replace(",", ".")
+            confirm = await step(
+                fake, tally, user, "text", str(amount), ("Xác nhận?",), f"Ghi {shown} cho"
+            )
             data = buttons(confirm)["✅ Xác nhận"]
         except (TimeoutError, KeyError) as error:
             tally.timeouts[f"purchase before confirm: {type(error).__name__}"] += 1
@@ -365,8 +375,14 @@ async def cashier(
             await asyncio.sleep(1.5)
             continue
         try:
-            await step(fake, tally, user, "callback", data, ("✅ Đã ghi",))
-            tally.purchases_told.append((customer, amount))
+            told = await step(
+                fake, tally, user, "callback", data, ("✅ Đã ghi",), f"Đã ghi {shown} cho"
+            )
+            named = re.search(r"cho Khách (\d+):", told.text or "")
+            told_customer = int(named[1]) if named else -1
+            if told_customer != customer:  # the card scanned is not the one confirmed
+                tally.timeouts["purchase confirmed for another card than the last scanned"] += 1
+            tally.purchases_told.append((told_customer, amount))
         except TimeoutError:
             tally.timeouts["purchase confirm"] += 1
             tally.purchases_unsure.append((customer, amount))
