@@ -6,7 +6,7 @@ behind the round-robin ``tests/fakes/balancer.py``, the fake Bot API with Telegr
 (``quen_soak`` by default: its public schema is dropped and migrated again at start).
 
 1. Seeding, timed: ``--members`` (200,000) members with a Telegram account each (asyncpg COPY into
-   ``customer``, ``channel_account`` and ``member_insight``). The first ``--segment`` (52,632)
+   ``customer``, ``channel_account`` and ``member_insight``). The first ``--campaign``/0.95 (52,632)
    joined 20 days ago and are in the "promising" segment, the rest joined 200 days ago ("lost"):
    exactly what the nightly analysis computes for members without purchases, so it may run
    before or after the campaign is approved. Every segment member and 90 % of the others agreed
