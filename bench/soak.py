@@ -555,6 +555,21 @@ async def outbox_duplicates(fake: FakeTelegram) -> tuple[int, int, int, Counter[
     return duplicates, missing, len(seeded), statuses
 
 
+async def restart_postgres(tally: Tally) -> None:
+    """Restart the local cluster the way an operator (or a failover) would, mid-traffic: the
+    processes must reconnect by themselves and lose nothing."""
+    version = sorted(os.listdir("/etc/postgresql"))[0]
+    started = time.perf_counter()
+    restart = await asyncio.create_subprocess_exec(
+        "pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"
+    )
+    await restart.wait()
+    tally.kills.append(
+        f"PostgreSQL {version} restarted (exit {restart.returncode}) in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+
+
 def quen_check(url: str) -> tuple[int, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUEN_")}
     env["QUEN_DATABASE_URL"] = url
@@ -579,6 +594,12 @@ async def main() -> None:
     parser.add_argument("--cashiers", type=int, default=4)
     parser.add_argument("--pairs", type=int, default=2)
     parser.add_argument("--logs", type=Path, default=Path("/tmp/quen-soak"))
+    parser.add_argument(
+        "--restart-postgres",
+        action="store_true",
+        help="restart the local PostgreSQL server at 5/6 of the phase (it breaks anything else "
+        "using that server at the time)",
+    )
     args = parser.parse_args()
     args.logs.mkdir(parents=True, exist_ok=True)
     for old in args.logs.glob("quen-*.log"):
@@ -653,6 +674,11 @@ async def main() -> None:
                     max(0.0, phase_started + 2 * args.seconds / 3 - time.monotonic())
                 )
                 await chain.kill_and_restart(1, tally)
+                if args.restart_postgres:
+                    await asyncio.sleep(
+                        max(0.0, phase_started + 5 * args.seconds / 6 - time.monotonic())
+                    )
+                    await restart_postgres(tally)
 
             await asyncio.gather(director(), *users)
             phase = time.monotonic() - phase_started
