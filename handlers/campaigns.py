@@ -26,7 +26,6 @@ from models.campaigns import Campaign
 FLOW, ACTION_PREFIX = "campaign", "cp"
 DAY_CHOICES = (7, 14, 30)
 HOLDOUT_CHOICES = (5, 10, 20)
-MAX_VALID_DAYS = 90
 _PERCENT = re.compile(r"^(\d{1,3})\s*%$")
 _CLOCK = re.compile(r"^(?:(\d{1,2})/(\d{1,2})(?:/(\d{4}))?\s+)?(\d{1,2})[:h](\d{2})$")
 _DAY = re.compile(r"^(\d{1,2})/(\d{1,2})(?:/(\d{4}))?$")
@@ -98,7 +97,7 @@ def _ask_days(session: Session) -> Reply:
         _button(session, session.say("campaign-days-button", days=days), "days", days)
         for days in DAY_CHOICES
     )
-    return Reply(session.say("campaign-ask-days", most=MAX_VALID_DAYS), buttons=(row,))
+    return Reply(session.say("campaign-ask-days", most=campaigns.MAX_VALID_DAYS), buttons=(row,))
 
 
 def _ask_holdout(session: Session) -> Reply:
@@ -200,13 +199,21 @@ async def on_text(session: Session) -> list[Reply]:
     return [session.reply("campaign-use-buttons")]
 
 
+def _gives_something(kind: str, value: int) -> bool:
+    try:
+        vouchers.check_value(kind, value)
+    except vouchers.VoucherError:
+        return False
+    return True
+
+
 def one_off_offer(session: Session, text: str) -> OfferTerms | None:
     """``20%`` -> 20 % off, ``30000`` or ``30k`` -> 30,000 ₫ off, anything else is a free item
     of that name. The title is written in the owner's language (it is what vouchers show)."""
     percent = _PERCENT.match(text)
     if percent:
         value = int(percent.group(1))
-        if not 1 <= value <= 100:
+        if not _gives_something(vouchers.PERCENT, value):
             return None
         title = session.say("campaign-title-percent", value=value)
         return OfferTerms(title=title, kind=vouchers.PERCENT, value=value)
@@ -215,7 +222,7 @@ def one_off_offer(session: Session, text: str) -> OfferTerms | None:
     except PurchaseRefused:
         amount = None
     if amount is not None:
-        if amount < 1000:
+        if not _gives_something(vouchers.AMOUNT, amount):
             return None
         title = session.say("campaign-title-amount", amount=format_vnd(amount, session.language))
         return OfferTerms(title=title, kind=vouchers.AMOUNT, value=amount)
@@ -259,13 +266,13 @@ async def _days_typed(session: Session, text: str) -> list[Reply]:
         return [_ask_days(session)]
     if day < today:
         return [session.reply("campaign-error-offer-expired"), _ask_days(session)]
-    if (day - today).days > MAX_VALID_DAYS:
+    if (day - today).days > campaigns.MAX_VALID_DAYS:
         return [_ask_days(session)]
     return await _valid_until(session, _end_of(day, session))
 
 
 async def _days_chosen(session: Session, days: int) -> list[Reply]:
-    if not 1 <= days <= MAX_VALID_DAYS:
+    if not 1 <= days <= campaigns.MAX_VALID_DAYS:
         return [_ask_days(session)]
     today = session.now.astimezone(session.shop.zone).date()
     return await _valid_until(session, _end_of(today + timedelta(days=days), session))

@@ -53,6 +53,8 @@ KIND = "campaign"
 #: measure anything for most shops, above 50 % most of the audience gets nothing.
 MIN_HOLDOUT, MAX_HOLDOUT, DEFAULT_HOLDOUT = 5, 50, 10
 MIN_LAPSED_DAYS, MAX_LAPSED_DAYS = 7, 365
+#: A campaign voucher lasts at most this long: an offer is a nudge to come soon.
+MAX_VALID_DAYS = 90
 ATTRIBUTION_DAYS = 14
 #: Members prepared per transaction: big enough to be quick, small enough to hold no lock long.
 BATCH = 200

@@ -80,6 +80,17 @@ def normalize_code(typed: str) -> str | None:
 # -------------------------------------------------------------------------------- the catalog
 
 
+def check_value(kind: str, value: int) -> None:
+    """What a voucher gives must make sense: 1-100 % off, or at least 1,000 ₫ off. Rewards and
+    campaigns' one-off vouchers share this. Raises ``VoucherError``."""
+    if kind not in KINDS:
+        raise VoucherError("reward-kind")
+    if kind == PERCENT and not 1 <= value <= 100:
+        raise VoucherError("reward-value")
+    if kind == AMOUNT and value < 1000:
+        raise VoucherError("reward-value")
+
+
 def check_reward_terms(
     kind: str, value: int, cost: int, valid_days: int, min_spend: int | None, stock: int | None
 ) -> None:
@@ -90,10 +101,7 @@ def check_reward_terms(
         raise VoucherError("reward-cost")
     if not 1 <= valid_days <= MAX_VALID_DAYS:
         raise VoucherError("reward-days")
-    if kind == PERCENT and not 1 <= value <= 100:
-        raise VoucherError("reward-value")
-    if kind == AMOUNT and value < 1000:
-        raise VoucherError("reward-value")
+    check_value(kind, value)
     if (min_spend is not None and min_spend < 0) or (stock is not None and stock < 0):
         raise VoucherError("reward-value")
 
