@@ -198,8 +198,7 @@ async def preview(
 ) -> list[tuple[Customer, Copy]]:
     """Drafts for up to three real members of the audience, in the campaign's current variant:
     the members with the most different habits come first, so the owner sees the range."""
-    ids = await audience_ids(audience_of(campaign), now)
-    customers = await Customer.filter(id__in=ids[:200]).order_by("id")
+    customers = await audience_members(audience_of(campaign), now).order_by("id").limit(200)
     traits = await voice.traits_of(customers, now)
     chosen: list[Customer] = []
     seen: set[tuple[str, str | None, str]] = set()

@@ -22,8 +22,6 @@ from models.purchases import Purchase
 #: Copy must leave room in a photo caption (1,024 characters on Telegram) for the ad label, the
 #: voucher's own lines and the footer.
 COPY_LIMIT = 400
-#: Model calls in flight at once for one batch of members.
-DRAFTS_IN_FLIGHT = 4
 
 
 def _templates_only() -> LLMConfig:
@@ -73,11 +71,9 @@ async def traits_of(customers: Sequence[Customer], now: datetime) -> dict[int, T
 async def write_for(
     writer: Copywriter, offer: Offer, traits: dict[int, Traits], variant: int = 0
 ) -> dict[int, Copy]:
-    """Each member's copy, a few model calls at a time (the cache makes most of them free)."""
-    gate = asyncio.Semaphore(DRAFTS_IN_FLIGHT)
-
-    async def one(customer_id: int) -> tuple[int, Copy]:
-        async with gate:
-            return customer_id, await writer.write(offer, traits[customer_id], variant=variant)
-
-    return dict(await asyncio.gather(*(one(customer_id) for customer_id in traits)))
+    """Each member's copy. All at once: the copywriter itself limits the model calls in flight
+    and serves repeated briefs from its cache."""
+    copies = await asyncio.gather(
+        *(writer.write(offer, traits[member], variant=variant) for member in traits)
+    )
+    return dict(zip(traits, copies, strict=True))
