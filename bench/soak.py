@@ -625,6 +625,10 @@ async def main() -> None:
 
         tally = Tally()
         fake = SoakTelegram(bot_username="QuenTestBot", flood_limits=True)
+        # Like the Bot API server, which doubles its pause up to 60 s and keeps trying for a
+        # day: an update whose delivery failed (a killed process, a database restart) comes
+        # again. Seven tries over ~2 minutes here, so the run stays bounded.
+        fake.webhook_retry_delays = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0)
         balancer = Balancer()
         await fake.start()
         await balancer.start()
@@ -707,10 +711,14 @@ async def main() -> None:
         duplicates, missing, seeded_chats, statuses = await outbox_duplicates(fake)
         told = Counter(tally.purchases_told)
         lost, doubled = 0, 0
+        purchase_log = []
         for customer, amount in told:
             found = await Purchase.filter(customer_id=customer, amount_vnd=amount).count()
             lost += found == 0
             doubled += found > 1
+            purchase_log.append(f"told customer={customer} amount={amount} found={found}")
+        purchase_log += [f"unsure customer={c} amount={a}" for c, a in tally.purchases_unsure]
+        (args.logs / "purchases.txt").write_text("\n".join(purchase_log) + "\n")
         unsure_found = [
             await Purchase.filter(customer_id=c, amount_vnd=a).count()
             for c, a in tally.purchases_unsure
@@ -757,6 +765,9 @@ async def main() -> None:
                 f"({len(ordered):,} samples)"
             )
         failed_deliveries = sum(1 for d in fake.deliveries if not d.ok)
+        delivered_ids = {d.update_id for d in fake.deliveries if d.ok}
+        given_up = {d.update_id for d in fake.deliveries} - delivered_ids
+        by_status = Counter(d.status or d.error for d in fake.deliveries if not d.ok)
         refused = Counter(
             "to seeded members (outbox)"
             if isinstance(c.chat_id, int) and FIRST_MEMBER_CHAT < c.chat_id < 7_000_000_000
@@ -767,7 +778,8 @@ async def main() -> None:
         print(f"429 answers by kind of chat: {dict(refused)}")
         print(
             f"errors: step timeouts {dict(tally.timeouts)}; 429s {fake.flood_rejections}; "
-            f"balancer 502s {balancer.failures}; failed webhook deliveries {failed_deliveries}; "
+            f"balancer 502s {balancer.failures}; failed webhook deliveries {failed_deliveries} "
+            f"{dict(by_status)}, updates never delivered {len(given_up)}; "
             f"'Traceback' in logs {logs.count('Traceback')}; ERROR lines {logs.count(' ERROR ')}"
         )
         print(
@@ -777,7 +789,8 @@ async def main() -> None:
         )
         print(
             f"PURCHASES: {len(told)} told recorded, {lost} lost, {doubled} recorded twice; "
-            f"{len(unsure_found)} unanswered confirmations found {Counter(unsure_found)} times"
+            f"{len(unsure_found)} unanswered confirmations found {Counter(unsure_found)} times "
+            f"(each listed in {args.logs / 'purchases.txt'})"
         )
         print(
             f"VOUCHERS: {len(tally.pairs)} double attempts, {len(not_one)} without exactly one "

@@ -199,7 +199,10 @@ class QuenApp:
             await self.zalo.idle()
 
     async def _stop_background(self) -> None:
-        await self.caught_up()
+        try:
+            await self.caught_up()
+        except Exception:  # logged by the jobs; the rest of the shutdown must still happen
+            log.warning("shutdown: the start-up catch-up had failed", exc_info=True)
         await self.scheduler.finish()
         await self.campaigns.stop()
 

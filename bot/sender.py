@@ -29,7 +29,7 @@ from handlers.outgoing import Unrenderable, render, template_facts
 from handlers.types import Shop
 from loyalty import coordination, outbox
 from loyalty.conversations import mark_unreachable
-from models.db import is_postgres
+from models.db import is_postgres, retry_while_unavailable, unavailable
 from models.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -266,10 +266,15 @@ class OutboxSender:
             return
         try:
             reply = await render(message, account, claimed.customer, self._shop())
+            facts = await template_facts(message, account, claimed.customer, self._shop())
         except Unrenderable as why:
             await outbox.skip(message, str(why))
             return
-        except Exception as error:  # a bug in one message must not stall the queue, or loop
+        except Exception as error:
+            if unavailable(error):  # nothing is wrong with the message: write it later
+                await self._give_back_later(message, error)
+                return
+            # A bug in one message must not stall the queue, or loop.
             log.exception("outbox %s (%s) could not be written", message.id, message.kind)
             await outbox.failed(message, f"could not be written: {error!r}")
             return
@@ -278,7 +283,7 @@ class OutboxSender:
             key=message.dedupe_key,
             last_seen_at=account.last_seen_at,
             phone=claimed.customer.phone if claimed.customer else None,
-            facts=await template_facts(message, account, claimed.customer, self._shop()),
+            facts=facts,
         )
         if not await self.pacer.turn_came(turn) or self._throttled or self._stopping.is_set():
             await outbox.give_back(message, "")
@@ -289,7 +294,17 @@ class OutboxSender:
             await outbox.give_back(message, "its send slot passed")
             return
         outcome = await channel.deliver(account.chat_id, reply, about)
-        await self._settle(claimed, outcome)
+        # The message has left: recording what came of it is worth waiting for the database,
+        # or a crash-style recovery would resend a receipt or call an offer's fate unknown.
+        await retry_while_unavailable(lambda: self._settle(claimed, outcome))
+
+    async def _give_back_later(self, message: OutboxMessage, error: Exception) -> None:
+        """Back to the queue, untried; if even that fails, the lease brings it back."""
+        log.warning("outbox %s: database unavailable while writing it (%s)", message.id, error)
+        try:
+            await outbox.give_back(message, "database unavailable")
+        except Exception as again:
+            log.warning("outbox %s: left to its lease (%s)", message.id, again)
 
     async def _settle(self, claimed: outbox.Claimed, outcome: Outcome) -> None:
         message, now = claimed.message, self.clock()

@@ -1,9 +1,13 @@
 """The Telegram adapter: python-telegram-bot 22 turned into ``Incoming`` and ``Reply``.
 
-Two ways in, one way through: long polling (PTB's updater) or webhook (our aiohttp route puts each
-update on PTB's queue, the "custom webhook" pattern, so one HTTP server serves health checks, the
-webhook and later the POS API). Because we drive the ``Application`` ourselves, PTB's ``post_init``
-never runs: the command menus are set explicitly in ``start``.
+Two ways in, one way through: long polling (PTB's updater and its queue) or webhook (our aiohttp
+route hands each update to ``receive``, so one HTTP server serves health checks, the webhook and
+the POS API). A webhook update is handled before the route answers: when the database stays
+unavailable the route answers an error and Telegram delivers the update again, which a queue
+that answered 200 first could not ask for. Telegram sends one update per chat at a time and up
+to ``max_connections`` (40) chats at once, so the handling is as concurrent as Telegram makes it.
+Because we drive the ``Application`` ourselves, PTB's ``post_init`` never runs: the command menus
+are set explicitly in ``start``.
 
 Only private chats are served: a loyalty card is personal, and in a group a member's card or points
 would be shown to everyone.
@@ -43,6 +47,7 @@ from handlers.router import CUSTOMER_COMMANDS
 from handlers.types import CommandMenu, Contact, Incoming, Reply
 from locales import LANGUAGES, t
 from loyalty.conversations import mark_unreachable
+from models.db import retry_while_unavailable, unavailable
 
 log = logging.getLogger(__name__)
 # PTB 22's documented opt-in: durations such as RetryAfter.retry_after become timedelta now
@@ -151,6 +156,8 @@ class TelegramChannel:
         self.application = builder.build()
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
+        #: Webhook deliveries being handled, waited for by ``stop_updates``.
+        self._receiving: set[asyncio.Task[Any]] = set()
 
     @property
     def username(self) -> str:
@@ -175,21 +182,30 @@ class TelegramChannel:
         log.info("telegram: @%s connected (%s)", self.username, self.settings.telegram_mode)
 
     async def stop_updates(self) -> None:
-        """Stop polling, then handle the updates already received (PTB's ``stop`` works through
-        its queue first): the first half of a graceful stop. Sending still works afterwards."""
+        """Stop polling, then finish the updates already received (PTB's ``stop`` works through
+        its queue first; webhook deliveries in hand are waited for): the first half of a
+        graceful stop. Sending still works afterwards."""
         if self.application.updater is not None and self.application.updater.running:
             await self.application.updater.stop()
         if self.application.running:
             await self.application.stop()
+        while self._receiving:
+            await asyncio.wait(set(self._receiving))
 
     async def stop(self) -> None:
         await self.stop_updates()
         await self.application.shutdown()
 
-    async def feed(self, payload: dict[str, Any]) -> None:
-        """A webhook delivery: queue it for the application like a polled update."""
-        update = Update.de_json(payload, self.application.bot)
-        await self.application.update_queue.put(update)
+    async def receive(self, payload: dict[str, Any]) -> bool:
+        """A webhook delivery, handled and answered now. False when the database stayed
+        unavailable and nothing was answered: the update should be delivered again."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._receiving.add(task)
+        try:
+            return await self._process(Update.de_json(payload, self.application.bot), True)
+        finally:
+            self._receiving.discard(task)
 
     async def set_command_menus(self) -> None:
         """One menu per language, plus the default for every other app language."""
@@ -202,14 +218,24 @@ class TelegramChannel:
             await self.application.bot.set_my_commands(commands, language_code=language)
 
     async def _on_update(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        """A polled update: getUpdates has moved past it, so it cannot be given back."""
+        await self._process(update, False)
+
+    async def _process(self, update: Update, can_give_back: bool) -> bool:
+        """Handle one update and send the replies. The handlers are run again while the
+        database is unavailable (``models.db.RETRY_PAUSES``); if it stays so, a webhook update
+        is given back (False) and a polled one gets the polite error."""
         incoming = to_incoming(update)
         if update.callback_query is not None:
             await self._answer_callback(update)
         if incoming is None:
-            return
+            return True
         try:
-            replies = await self._handle(incoming)
-        except Exception:
+            replies = await retry_while_unavailable(lambda: self._handle(incoming))
+        except Exception as error:
+            if can_give_back and unavailable(error):
+                log.warning("database unavailable: update %s given back", update.update_id)
+                return False
             log.exception("handler failed on update %s", update.update_id)
             language = incoming.language_hint or self.settings.default_language
             replies = [Reply(t(language, "error-generic"))]
@@ -218,6 +244,7 @@ class TelegramChannel:
         for reply in replies:
             if not await self._send(incoming.chat_id, incoming.user_id, reply, edit_id):
                 break
+        return True
 
     async def _answer_callback(self, update: Update) -> None:
         try:

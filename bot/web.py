@@ -17,7 +17,8 @@ from bot.api import PREFIX
 from bot.telegram import WEBHOOK_PATH, TelegramChannel
 from bot.zalo import WEBHOOK_PATH as ZALO_WEBHOOK_PATH
 from bot.zalo import ZaloChannel
-from loyalty.coordination import first_sight
+from loyalty.coordination import Sight, finish_update, give_back_update, take_update
+from models.db import unavailable
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,11 @@ async def healthz(_: web.Request) -> web.Response:
 async def telegram_webhook(request: web.Request) -> web.Response:
     """Telegram's delivery. The secret header proves it is Telegram; a wrong one gets 403 and the
     update is dropped. Malformed bodies get 400 (Telegram would retry them forever otherwise too,
-    but a forged request deserves no 200)."""
+    but a forged request deserves no 200).
+
+    The update is handled before the answer. 200 means handled (here or, for a redelivery,
+    before); 503 asks Telegram to deliver it again later: the database could not be reached, or
+    another process is still handling it (``loyalty.coordination``)."""
     telegram = request.app.get(TELEGRAM_KEY)
     if telegram is None:
         raise web.HTTPNotFound()
@@ -76,11 +81,30 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest() from None
     if not isinstance(payload, dict) or "update_id" not in payload:
         raise web.HTTPBadRequest()
-    # A redelivery (our answer was slow, or went to another process) is acknowledged, not
-    # handled again.
-    if await first_sight(f"telegram:{payload['update_id']}", datetime.now(UTC)):
-        await telegram.feed(payload)
+    key = f"telegram:{payload['update_id']}"
+    try:
+        sight = await take_update(key, datetime.now(UTC))
+    except Exception as error:
+        if not unavailable(error):
+            raise
+        log.warning("database unavailable: update %s not taken", key)
+        return _come_back()
+    if sight is Sight.HANDLED:
+        return web.Response(text="ok")
+    if sight is Sight.BUSY:
+        return _come_back()
+    if not await telegram.receive(payload):
+        try:
+            await give_back_update(key)
+        except Exception:  # still unreachable: the row is taken again after TAKEN_FOR
+            log.warning("update %s not given back; it is taken again later", key)
+        return _come_back()
+    await finish_update(key, datetime.now(UTC))
     return web.Response(text="ok")
+
+
+def _come_back() -> web.Response:
+    return web.json_response({"status": "retry later"}, status=503, headers={"Retry-After": "5"})
 
 
 def build_web_app(

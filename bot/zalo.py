@@ -70,6 +70,7 @@ from locales import t
 from loyalty import outbox
 from loyalty.conversations import mark_unreachable
 from loyalty.staff import owner_accounts
+from models.db import retry_while_unavailable
 from models.members import ChannelAccount
 from models.zalo import ZaloEvent, ZaloUpload
 
@@ -484,7 +485,9 @@ class ZaloChannel:
         if incoming is None:
             return
         try:
-            replies = await self._handle(incoming)
+            # Zalo had its 200 at once and will not deliver the event again: ride out a short
+            # database outage here (``models.db.RETRY_PAUSES``).
+            replies = await retry_while_unavailable(lambda: self._handle(incoming))
         except Exception:
             log.exception("zalo: handler failed on %s", event_key(event))
             replies = [Reply(t(self.settings.default_language, "error-generic"))]

@@ -10,11 +10,17 @@ process's next reservation starts after it. SQLite (one process by design) paces
 Updates taken. Telegram redelivers an update when the answer is slow or fails, and behind a load
 balancer the redelivery can land on another process: each update's key is inserted into a table
 with a unique index before it is handled, and only the process whose insert wins handles it.
+The row is marked done when the handling finished. A redelivery of an update that is taken but
+not done is asked to come back later (another process is on it), and after ``TAKEN_FOR`` it is
+taken again: the process that had it died or lost the database, and the person still deserves
+an answer. Handling twice is safe because every write a handler makes is keyed or conditional
+(a purchase by its confirmation's nonce, a redemption by the voucher's state).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from enum import Enum
 
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
@@ -23,6 +29,19 @@ from models.coordination import SeenUpdate
 
 #: How long taken updates are remembered (Telegram stops redelivering within hours).
 SEEN_FOR = timedelta(days=1)
+#: After this, an update taken and not finished is abandoned and may be taken again. Longer
+#: than any handling: a handler retries the database for 7.5 s (``models.db.RETRY_PAUSES``) and
+#: its replies wait out Telegram's 429s.
+TAKEN_FOR = timedelta(minutes=2)
+
+
+class Sight(Enum):
+    """What a process may do with an update delivered to it."""
+
+    NEW = "new"  #: handle it: this process took it
+    HANDLED = "handled"  #: handled before: acknowledge it
+    BUSY = "busy"  #: another process is handling it now: ask for it again later
+
 
 # One statement: lock the chat's row, take the next global slot no earlier than the chat is free
 # (nor before a 429's pause ends), and move the chat's next free moment to a little after the
@@ -83,15 +102,31 @@ async def sends_paused() -> bool:
     return bool(rows[0]["paused"])
 
 
-async def first_sight(key: str, at: datetime) -> bool:
-    """Record that update ``key`` is being handled; False if some process took it already.
-    Recorded before handling: a crash mid-way loses that one update (the person sends it again)
-    rather than handling a purchase or a redemption twice."""
+async def take_update(key: str, at: datetime) -> Sight:
+    """Take update ``key`` for handling, unless some process took it already (see the module)."""
     try:
         await SeenUpdate.create(key=key[:64], seen_at=at)
     except IntegrityError:
-        return False
-    return True
+        pass
+    else:
+        return Sight.NEW
+    abandoned = SeenUpdate.filter(key=key[:64], done_at__isnull=True, seen_at__lt=at - TAKEN_FOR)
+    if await abandoned.update(seen_at=at):
+        return Sight.NEW
+    if await SeenUpdate.filter(key=key[:64], done_at__isnull=False).exists():
+        return Sight.HANDLED
+    return Sight.BUSY
+
+
+async def finish_update(key: str, at: datetime) -> None:
+    """The handling of ``key`` is over: redeliveries are acknowledged from now on."""
+    await SeenUpdate.filter(key=key[:64]).update(done_at=at)
+
+
+async def give_back_update(key: str) -> None:
+    """The handling of ``key`` failed and Telegram will deliver it again: let any process take
+    it at once rather than after ``TAKEN_FOR``."""
+    await SeenUpdate.filter(key=key[:64], done_at__isnull=True).delete()
 
 
 async def forget_seen(before: datetime) -> int:

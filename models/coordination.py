@@ -25,12 +25,14 @@ class SendClock(Model):
 
 class SeenUpdate(Model):
     """A chat-app update (``telegram:<update_id>``) some process took, so a redelivery landing
-    on another process is not handled again. Kept a day: Telegram gives up redelivering long
-    before that."""
+    on another process is not handled again. ``done_at`` stays empty until the handling
+    finished: an update taken and never finished (its process died, or lost the database) may
+    be taken again after a while. Kept a day: Telegram gives up redelivering before that."""
 
     id = fields.BigIntField(primary_key=True)
     key = fields.CharField(max_length=64, unique=True)
     seen_at = fields.DatetimeField()
+    done_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "seen_update"

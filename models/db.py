@@ -9,12 +9,22 @@ splits statements on ``;``: keep semicolons out of model docstrings.
 
 from __future__ import annotations
 
+import asyncio
+import errno
+import logging
 import os
+import socket
+import sqlite3
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import asyncpg
 from tortoise import Tortoise, connections
 from tortoise.migrations.api import migrate as run_migrations
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MODEL_MODULES = [
     "models.members",
@@ -87,3 +97,62 @@ async def close_database() -> None:
 
 def is_postgres() -> bool:
     return connections.get("default").capabilities.dialect == "postgres"
+
+
+#: PostgreSQL errors that say "not now", not "never": the connection broke or the server is
+#: starting, stopping, overloaded, or chose this transaction to fail (serialization, deadlock).
+_PG_TRANSIENT = (
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08
+    asyncpg.exceptions.OperatorInterventionError,  # class 57: admin shutdown, starting up
+    asyncpg.exceptions.InsufficientResourcesError,  # class 53: too many connections
+    asyncpg.exceptions.TransactionRollbackError,  # class 40: serialization failure, deadlock
+    ConnectionError,  # refused, reset, aborted, broken pipe: the server is not there
+    TimeoutError,
+    socket.gaierror,  # its host name does not resolve (DNS down)
+)
+#: Other ``OSError`` numbers that mean the network, not a missing file or a bad path.
+_NETWORK_ERRNOS = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN})
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means the database could not do the work *now* (a dropped connection,
+    a server restarting, a busy SQLite file) rather than that the work is wrong. Such work is
+    worth doing again a little later: every write a handler makes is keyed or conditional, so
+    a second run after a partial first one changes nothing twice. Looks through the chain of
+    causes, because Tortoise wraps some driver errors in its own."""
+    seen = 0
+    current: BaseException | None = error
+    while current is not None and seen < 10:
+        if isinstance(current, _PG_TRANSIENT):
+            return True
+        if isinstance(current, OSError) and (
+            current.errno in _NETWORK_ERRNOS
+            or str(current).startswith("Multiple exceptions: [Errno 111]")  # every address refused
+        ):
+            return True
+        if isinstance(current, asyncpg.InterfaceError) and "closed" in str(current):
+            return True
+        if isinstance(current, sqlite3.OperationalError) and "locked" in str(current):
+            return True
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return False
+
+
+#: Pauses before each new try of work the database could not do: 7.5 s in all, longer than a
+#: PostgreSQL restart (2.6 s measured in bench/soak.py) and its pool's reconnect.
+RETRY_PAUSES = (0.5, 1.0, 2.0, 4.0)
+
+
+async def retry_while_unavailable(work: Callable[[], Awaitable[T]]) -> T:
+    """Run ``work``; while it fails because the database is ``unavailable``, wait
+    (``RETRY_PAUSES``) and run it again. The last failure, or any other, is raised."""
+    for pause in RETRY_PAUSES:
+        try:
+            return await work()
+        except Exception as error:
+            if not unavailable(error):
+                raise
+            log.warning("database unavailable (%s): trying again in %g s", error, pause)
+        await asyncio.sleep(pause)
+    return await work()

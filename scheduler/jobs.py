@@ -29,6 +29,7 @@ from loyalty.ledger import customers_with_expired_lots, expire_due
 from loyalty.tiers import refresh_tier
 from loyalty.voice import Voice
 from loyalty.vouchers import expire_vouchers
+from models.db import retry_while_unavailable
 from scheduler import offers
 from scheduler.slots import Run, claim_slot, finish
 
@@ -123,22 +124,26 @@ async def run(
     """Run job ``name`` for its slot (``day``, by default the local date of ``now``) unless that
     slot was claimed already (then None). Returns the outcome.
 
-    A failure is logged and recorded as ``failed``, and the slot stays used: the owner sees it in
-    ``/jobs`` and the next day's run goes ahead as usual, rather than a crashing job retrying in
-    a loop. The finish time is ``now`` plus the time the run took, so a fake clock stays exact.
+    While the database is unavailable the body is run again (``retry_while_unavailable``: every
+    job is safe to re-run, offers are keyed per member and day). Any other failure is logged and
+    recorded as ``failed``, and the slot stays used: the owner sees it in ``/jobs`` and the next
+    day's run goes ahead as usual, rather than a crashing job retrying in a loop. The finish
+    time is ``now`` plus the time the run took, so a fake clock stays exact.
     """
     slot = day or now.astimezone(zone).date()
-    claim = await claim_slot(name, slot.isoformat())
+    claim = await retry_while_unavailable(lambda: claim_slot(name, slot.isoformat()))
     if claim is None:
         return None
     started = monotonic()
     try:
-        outcome = await JOBS[name].body(Run(slot, now, zone, voice))
+        outcome = await retry_while_unavailable(
+            lambda: JOBS[name].body(Run(slot, now, zone, voice))
+        )
     except Exception:
         log.exception("job %s for %s failed", name, slot, extra={"job": name})
         outcome = FAILED
     took = timedelta(seconds=monotonic() - started)
-    await finish(claim, outcome, now + took)
+    await retry_while_unavailable(lambda: finish(claim, outcome, now + took))
     JOB_RUNS.labels(job=name, outcome=outcome.split()[0]).inc()
     log.info("job %s for %s: %s", name, slot, outcome, extra={"job": name})
     return outcome
@@ -163,7 +168,12 @@ async def catch_up(zone: ZoneInfo, now: datetime, voice: Voice) -> list[str]:
         fired = latest_fire(job.trigger(zone), now)
         if fired is None:
             continue
-        if await run(name, now, zone, voice, fired.astimezone(zone).date()) is not None:
+        try:
+            outcome = await run(name, now, zone, voice, fired.astimezone(zone).date())
+        except Exception:  # the database stayed away: the other jobs still get their turn
+            log.exception("catch-up of %s failed", name, extra={"job": name})
+            continue
+        if outcome is not None:
             ran.append(name)
     return ran
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from loyalty import coordination
+from loyalty.coordination import Sight
 from loyalty.voice import Voice
 from models.coordination import SeenUpdate
 from models.db import is_postgres
@@ -21,14 +22,42 @@ NOW = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
 
 
 async def test_an_update_is_taken_once_however_many_deliveries_race(db: str) -> None:
-    taken = await asyncio.gather(*(coordination.first_sight("telegram:77", NOW) for _ in range(6)))
-    assert sorted(taken) == [False] * 5 + [True]
-    assert await coordination.first_sight("telegram:78", NOW)
+    taken = await asyncio.gather(*(coordination.take_update("telegram:77", NOW) for _ in range(6)))
+    assert sorted(sight.value for sight in taken) == ["busy"] * 5 + ["new"]
+    assert await coordination.take_update("telegram:78", NOW) is Sight.NEW
+
+
+async def test_a_finished_update_is_acknowledged_not_handled_again(db: str) -> None:
+    await coordination.take_update("telegram:5", NOW)
+    await coordination.finish_update("telegram:5", NOW)
+    later = NOW + coordination.TAKEN_FOR * 10
+    assert await coordination.take_update("telegram:5", later) is Sight.HANDLED
+
+
+async def test_an_abandoned_update_is_taken_again_after_a_while(db: str) -> None:
+    """Its process died or lost the database mid-way: the person still gets an answer."""
+    assert await coordination.take_update("telegram:6", NOW) is Sight.NEW
+    almost = NOW + coordination.TAKEN_FOR - timedelta(seconds=1)
+    assert await coordination.take_update("telegram:6", almost) is Sight.BUSY
+    later = NOW + coordination.TAKEN_FOR + timedelta(seconds=1)
+    retaken = await asyncio.gather(
+        *(coordination.take_update("telegram:6", later) for _ in range(4))
+    )
+    assert sorted(sight.value for sight in retaken) == ["busy"] * 3 + ["new"]
+
+
+async def test_an_update_given_back_can_be_taken_at_once(db: str) -> None:
+    await coordination.take_update("telegram:7", NOW)
+    await coordination.give_back_update("telegram:7")
+    assert await coordination.take_update("telegram:7", NOW) is Sight.NEW
+    await coordination.finish_update("telegram:7", NOW)
+    await coordination.give_back_update("telegram:7")  # a finished update stays finished
+    assert await coordination.take_update("telegram:7", NOW) is Sight.HANDLED
 
 
 async def test_the_nightly_job_forgets_updates_older_than_a_day(db: str) -> None:
-    await coordination.first_sight("telegram:1", NOW - timedelta(days=1, minutes=1))
-    await coordination.first_sight("telegram:2", NOW - timedelta(hours=23))
+    await coordination.take_update("telegram:1", NOW - timedelta(days=1, minutes=1))
+    await coordination.take_update("telegram:2", NOW - timedelta(hours=23))
     outcome = await run(FORGET_UPDATES, NOW, ZoneInfo("Asia/Ho_Chi_Minh"), Voice("Quen"))
     assert outcome == "updates 1"
     assert await SeenUpdate.all().values_list("key", flat=True) == ["telegram:2"]

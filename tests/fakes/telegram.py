@@ -11,11 +11,12 @@ code runs against it unchanged, exactly as it would against ``https://api.telegr
 Deliberate simplifications, each documented where it happens: every chat is a private chat unless
 its id is negative; webhooks may use plain ``http://`` on a loopback host (Telegram requires
 HTTPS); a webhook update is given up after a few failed attempts instead of being retried for
-hours; flood limits are off unless asked for. A test can inject a single 429 with
-:meth:`FakeTelegram.fail_next`, or construct the fake with ``flood_limits=True`` to get Telegram's
-documented limits on ``sendMessage`` / ``sendPhoto`` / ``sendDocument`` (about 30 messages a
-second overall, one a second per chat), answered with real 429 "retry after N" errors, so that a
-sender's pacing and retry logic can be proven against them.
+hours (``webhook_retry_delays`` sets how many and how far apart); flood limits are off unless
+asked for. A test can inject a single 429 with :meth:`FakeTelegram.fail_next`, or construct the
+fake with ``flood_limits=True`` to get Telegram's documented limits on ``sendMessage`` /
+``sendPhoto`` / ``sendDocument`` (about 30 messages a second overall, one a second per chat),
+answered with real 429 "retry after N" errors, so that a sender's pacing and retry logic can be
+proven against them.
 """
 
 from __future__ import annotations
@@ -2302,17 +2303,49 @@ class FakeTelegram:
     # ---------------------------------------------------------------- webhook delivery
 
     async def _webhook_worker(self) -> None:
-        """Deliver queued updates one at a time, in order, while a webhook is set."""
-        while not self._closing:
-            if self._webhook is None or not self._pending:
+        """Deliver queued updates while a webhook is set, as the Bot API server does
+        (telegram-bot-api's WebhookActor keeps one queue per chat): one update per chat at a
+        time and in order within the chat, up to the webhook's ``max_connections`` chats at
+        once, so a chat whose update keeps failing holds back only itself."""
+        in_flight: dict[int, asyncio.Task[None]] = {}
+        try:
+            while not self._closing:
+                hook = self._webhook
+                if hook is not None:
+                    self._start_deliveries(hook, in_flight)
                 await self._updates_pulse.wait(None)
+        finally:
+            for task in in_flight.values():
+                task.cancel()
+            await asyncio.gather(*in_flight.values(), return_exceptions=True)
+
+    def _start_deliveries(
+        self, hook: dict[str, Any], in_flight: dict[int, asyncio.Task[None]]
+    ) -> None:
+        """Start the first pending update of every chat with nothing in flight."""
+        considered: set[int] = set()
+        for update in self._pending:
+            queue = _queue_of(update)
+            if queue in considered:
+                continue  # a later update of a chat waits for the earlier one
+            considered.add(queue)
+            if queue in in_flight:
                 continue
-            hook = self._webhook
-            update = self._pending[0]
-            delivered = await self._deliver(hook, update)
-            if delivered or self._webhook is hook:
-                # Delivered, or given up on; a webhook removed meanwhile leaves it for polling.
-                self._pending = [u for u in self._pending if u["update_id"] != update["update_id"]]
+            if len(in_flight) >= hook["max_connections"]:
+                break
+            task = asyncio.create_task(self._deliver_and_settle(hook, update))
+            in_flight[queue] = task
+            task.add_done_callback(lambda _, queue=queue: self._settled(in_flight, queue))
+
+    def _settled(self, in_flight: dict[int, asyncio.Task[None]], queue: int) -> None:
+        in_flight.pop(queue, None)
+        self._updates_pulse.notify()
+
+    async def _deliver_and_settle(self, hook: dict[str, Any], update: dict[str, Any]) -> None:
+        delivered = await self._deliver(hook, update)
+        if delivered or self._webhook is hook:
+            # Delivered, or given up on; a webhook removed meanwhile leaves it for polling.
+            self._pending = [u for u in self._pending if u["update_id"] != update["update_id"]]
 
     async def _deliver(self, hook: dict[str, Any], update: dict[str, Any]) -> bool:
         assert self._session is not None
@@ -2351,6 +2384,20 @@ class FakeTelegram:
                 return False
             await asyncio.sleep(delay)
         return False
+
+
+def _queue_of(update: dict[str, Any]) -> int:
+    """The chat an update belongs to (its sender for a button press), which orders delivery."""
+    for key, content in update.items():
+        if key == "update_id" or not isinstance(content, dict):
+            continue
+        chat = content.get("chat") or (content.get("message") or {}).get("chat")
+        if isinstance(chat, dict) and "id" in chat:
+            return int(chat["id"])
+        sender = content.get("from")
+        if isinstance(sender, dict) and "id" in sender:
+            return int(sender["id"])
+    return -int(update["update_id"])  # nothing to order by: a queue of its own
 
 
 def _dumps(data: Any) -> str:
