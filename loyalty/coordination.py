@@ -26,6 +26,7 @@ from tortoise import connections
 from tortoise.exceptions import IntegrityError
 
 from models.coordination import SeenUpdate
+from models.zalo import ZaloEvent
 
 #: How long taken updates are remembered (Telegram stops redelivering within hours).
 SEEN_FOR = timedelta(days=1)
@@ -130,5 +131,9 @@ async def give_back_update(key: str) -> None:
 
 
 async def forget_seen(before: datetime) -> int:
-    """Drop the record of updates taken before ``before``; returns how many."""
-    return await SeenUpdate.filter(seen_at__lt=before).delete()
+    """Drop the record of chat-app updates taken before ``before``, Telegram's here and Zalo's
+    in ``zalo_event`` (kept as long: a redelivery a day late is not expected from either);
+    returns how many."""
+    telegram = await SeenUpdate.filter(seen_at__lt=before).delete()
+    zalo = await ZaloEvent.filter(received_at__lt=before).delete()
+    return telegram + zalo

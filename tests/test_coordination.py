@@ -16,6 +16,7 @@ from loyalty.voice import Voice
 from models.coordination import SeenUpdate
 from models.db import is_postgres
 from models.members import ChannelAccount
+from models.zalo import ZaloEvent
 from scheduler.jobs import FORGET_UPDATES, run
 
 NOW = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)
@@ -58,9 +59,14 @@ async def test_an_update_given_back_can_be_taken_at_once(db: str) -> None:
 async def test_the_nightly_job_forgets_updates_older_than_a_day(db: str) -> None:
     await coordination.take_update("telegram:1", NOW - timedelta(days=1, minutes=1))
     await coordination.take_update("telegram:2", NOW - timedelta(hours=23))
+    for key, hours in (("zalo-old", 25), ("zalo-new", 1)):
+        await ZaloEvent.create(
+            event_key=key, event_name="user_send_text", received_at=NOW - timedelta(hours=hours)
+        )
     outcome = await run(FORGET_UPDATES, NOW, ZoneInfo("Asia/Ho_Chi_Minh"), Voice("Quen"))
-    assert outcome == "updates 1"
+    assert outcome == "updates 2"
     assert await SeenUpdate.all().values_list("key", flat=True) == ["telegram:2"]
+    assert await ZaloEvent.all().values_list("event_key", flat=True) == ["zalo-new"]
 
 
 @pytest.fixture
