@@ -369,23 +369,25 @@ _REFUSALS = {
 }
 
 
-async def record_purchase(request: web.Request) -> web.Response:
-    """``POST /purchases``: points for a bill, exactly once per ``Idempotency-Key``."""
-    key, state = _key_of(request), request.app[STATE]
-    idem = request.headers.get(IDEMPOTENCY_HEADER, "")
-    if not 1 <= len(idem) <= 100:
+def _idempotency_key(request: web.Request, required: bool) -> str | None:
+    idem = request.headers.get(IDEMPOTENCY_HEADER)
+    if idem is None and not required:
+        return None
+    if idem is None or not 1 <= len(idem) <= 100:
         raise ApiError(
             400, "idempotency_key_required", "Send an Idempotency-Key header (1-100 characters)."
         )
-    payload = await _read_json(request)
+    return idem
+
+
+async def _first_answer(
+    store_id: int, idem: str, operation: str, payload: Any, now: datetime
+) -> web.Response | None:
+    """Claim ``idem`` for this request (None: go ahead, then ``complete`` or ``release`` it),
+    or the answer the first request with this key got, to send again unchanged."""
+    fingerprint = idempotency.fingerprint(operation, payload)
     try:
-        bill = PurchaseIn.model_validate(payload)
-    except ValidationError as error:
-        raise _invalid(error) from None
-    now = state.now()
-    fingerprint = idempotency.fingerprint("purchase", payload)
-    try:
-        first = await idempotency.claim(key.store_id, idem, "purchase", fingerprint, now)
+        first = await idempotency.claim(store_id, idem, operation, fingerprint, now)
     except idempotency.IdempotencyConflict as conflict:
         if conflict.reason == "key-reused":
             raise ApiError(
@@ -396,9 +398,26 @@ async def record_purchase(request: web.Request) -> web.Response:
         raise ApiError(
             409, "idempotency_in_progress", "The first request with this key is still running."
         ) from None
-    if first is not None:
-        status, body = first
-        return web.json_response(body, status=status)
+    if first is None:
+        return None
+    status, body = first
+    return web.json_response(body, status=status)
+
+
+async def record_purchase(request: web.Request) -> web.Response:
+    """``POST /purchases``: points for a bill, exactly once per ``Idempotency-Key``."""
+    key, state = _key_of(request), request.app[STATE]
+    idem = _idempotency_key(request, required=True)
+    assert idem is not None
+    payload = await _read_json(request)
+    try:
+        bill = PurchaseIn.model_validate(payload)
+    except ValidationError as error:
+        raise _invalid(error) from None
+    now = state.now()
+    replay = await _first_answer(key.store_id, idem, "purchase", payload, now)
+    if replay is not None:
+        return replay
     try:
         member = await _member_for(bill)
         recorded = await purchases.award_purchase(
@@ -538,13 +557,22 @@ async def show_voucher(request: web.Request) -> web.Response:
 
 async def redeem_voucher(request: web.Request) -> web.Response:
     """Exactly one caller wins a voucher, whatever the number of tills (one conditional UPDATE);
-    the others get 409 with the reason."""
+    the others get 409 with the reason. With an ``Idempotency-Key`` (optional here), a till
+    that lost the answer and asks again gets the first 200 back, not "already redeemed"."""
+    key, state = _key_of(request), request.app[STATE]
+    idem = _idempotency_key(request, required=False)
     voucher = await _find_voucher(request)
-    state = request.app[STATE]
     now = state.now()
+    if idem is not None:
+        operation = {"code": request.match_info["code"]}
+        replay = await _first_answer(key.store_id, idem, "redeem", operation, now)
+        if replay is not None:
+            return replay
     try:
-        used = await vouchers.redeem(voucher.id, _key_of(request).staff, now)
+        used = await vouchers.redeem(voucher.id, key.staff, now)
     except VoucherError as error:
+        if idem is not None:  # nothing was redeemed: the key is free again
+            await idempotency.release(key.store_id, idem)
         when = error.voucher.redeemed_at if error.voucher else None
         message = {
             "already-redeemed": f"This voucher was already redeemed (at {when}).",
@@ -553,7 +581,10 @@ async def redeem_voucher(request: web.Request) -> web.Response:
         code = {"already-redeemed": "voucher_already_redeemed", "voided": "voucher_voided"}
         raise ApiError(409, code.get(error.reason, "voucher_expired"), message) from None
     state.on_change()
-    return _json(await _voucher_out(used, now))
+    answer = await _voucher_out(used, now)
+    if idem is not None:
+        await idempotency.complete(key.store_id, idem, 200, answer.model_dump(mode="json"))
+    return _json(answer)
 
 
 async def openapi_document(_: web.Request) -> web.Response:
@@ -590,6 +621,17 @@ _COMMON_ERRORS = {
     "404": _error("not_found (or the resource named by the operation)"),
     "429": _error("rate_limited (per key)", retry_after=True),
 }
+
+
+def _idempotency_parameter(required: bool) -> dict[str, Any]:
+    return {
+        "name": IDEMPOTENCY_HEADER,
+        "in": "header",
+        "required": required,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+    }
+
+
 _VOUCHER_CODE = {
     "name": "code",
     "in": "path",
@@ -623,14 +665,7 @@ def openapi() -> dict[str, Any]:
                 "post": {
                     "operationId": "recordPurchase",
                     "summary": "Record a bill and credit its points, once per Idempotency-Key",
-                    "parameters": [
-                        {
-                            "name": IDEMPOTENCY_HEADER,
-                            "in": "header",
-                            "required": True,
-                            "schema": {"type": "string", "minLength": 1, "maxLength": 100},
-                        }
-                    ],
+                    "parameters": [_idempotency_parameter(required=True)],
                     "requestBody": {
                         "required": True,
                         "content": {
@@ -709,14 +744,21 @@ def openapi() -> dict[str, Any]:
                 "post": {
                     "operationId": "redeemVoucher",
                     "summary": "Use a voucher: exactly one caller wins",
-                    "parameters": [_VOUCHER_CODE],
+                    "parameters": [_VOUCHER_CODE, _idempotency_parameter(required=False)],
                     "responses": {
-                        "200": _ok("VoucherOut", "redeemed now, by this call"),
+                        "200": _ok(
+                            "VoucherOut",
+                            "redeemed now, by this call (or by the first call with this "
+                            "Idempotency-Key: its answer again)",
+                        ),
+                        "400": _error("idempotency_key_required (a key of a wrong length)"),
                         **_COMMON_ERRORS,
                         "404": _error("voucher_not_found"),
                         "409": _error(
-                            "voucher_already_redeemed, voucher_expired or voucher_voided"
+                            "voucher_already_redeemed, voucher_expired, voucher_voided or "
+                            "idempotency_in_progress"
                         ),
+                        "422": _error("idempotency_key_reused"),
                         "429": _error("rate_limited or too_many_wrong_codes", retry_after=True),
                     },
                 }

@@ -47,8 +47,11 @@ class Pos:
         ) as response:
             return response.status, await response.json()
 
-    async def call(self, method: str, path: str, key: str | None = None) -> tuple[int, Any]:
-        async with self.http.request(method, path, headers=self.auth(key)) as response:
+    async def call(
+        self, method: str, path: str, key: str | None = None, idem: str | None = None
+    ) -> tuple[int, Any]:
+        headers = self.auth(key, **({"Idempotency-Key": idem} if idem is not None else {}))
+        async with self.http.request(method, path, headers=headers) as response:
             return response.status, await response.json()
 
 

@@ -195,7 +195,7 @@ async def test_member_lookup(pos: Pos) -> None:
     assert (status, body["error"]["code"]) == (422, "validation_error")
 
 
-async def _voucher(pos: Pos, clock: FakeClock) -> vouchers.Issued:
+async def _voucher(pos: Pos, clock: FakeClock, key: str = "bday") -> vouchers.Issued:
     return await vouchers.issue(
         pos.lan.id,
         reason="birthday",
@@ -204,7 +204,7 @@ async def _voucher(pos: Pos, clock: FakeClock) -> vouchers.Issued:
         value=0,
         valid_days=7,
         at=clock(),
-        key="bday",
+        key=key,
         item_name="Cà phê sữa",
     )
 
@@ -221,6 +221,45 @@ async def test_voucher_by_code_and_token_then_redeem(pos: Pos, clock: FakeClock)
     assert (status, body["status"], body["redeemed_store_id"]) == (200, "redeemed", pos.store_a.id)
     status, body = await pos.call("POST", f"/api/v1/vouchers/{code}/redeem", pos.key_b)
     assert (status, body["error"]["code"]) == (409, "voucher_already_redeemed")
+
+
+async def test_a_redeem_retried_with_its_key_gets_the_first_answer(
+    pos: Pos, clock: FakeClock
+) -> None:
+    """The till lost the 200 (Wi-Fi) and asks again: with the same Idempotency-Key it hears
+    "redeemed" again, not "already redeemed"; without a key, or with another, it is refused."""
+    issued = await _voucher(pos, clock)
+    path = f"/api/v1/vouchers/{issued.voucher.short_code}/redeem"
+    first = await pos.call("POST", path, idem="scan-1")
+    assert first[0] == 200 and first[1]["status"] == "redeemed"
+    clock.advance(seconds=5)
+    assert await pos.call("POST", path, idem="scan-1") == first
+    status, body = await pos.call("POST", path, idem="scan-2")
+    assert (status, body["error"]["code"]) == (409, "voucher_already_redeemed")
+    status, body = await pos.call("POST", path)
+    assert (status, body["error"]["code"]) == (409, "voucher_already_redeemed")
+    # Another store's till with the same key is another request altogether.
+    status, body = await pos.call("POST", path, pos.key_b, idem="scan-1")
+    assert (status, body["error"]["code"]) == (409, "voucher_already_redeemed")
+    # A key is one request: the same key for another voucher is a client bug.
+    other = await _voucher(pos, clock, key="bday-2")
+    status, body = await pos.call(
+        "POST", f"/api/v1/vouchers/{other.voucher.short_code}/redeem", idem="scan-1"
+    )
+    assert (status, body["error"]["code"]) == (422, "idempotency_key_reused")
+    assert (await Voucher.get(id=other.voucher.id)).status == "issued"
+
+
+async def test_a_refused_redeem_leaves_its_key_free(pos: Pos, clock: FakeClock) -> None:
+    issued = await _voucher(pos, clock)
+    await vouchers.void(issued.voucher, actor_account_id=0, at=clock())
+    path = f"/api/v1/vouchers/{issued.voucher.short_code}/redeem"
+    status, body = await pos.call("POST", path, idem="k")
+    assert (status, body["error"]["code"]) == (409, "voucher_voided")
+    status, body = await pos.call("POST", path, idem="k")  # refused again, not replayed
+    assert (status, body["error"]["code"]) == (409, "voucher_voided")
+    status, body = await pos.call("POST", path, idem="")
+    assert (status, body["error"]["code"]) == (400, "idempotency_key_required")
 
 
 async def test_expired_voucher_is_refused(pos: Pos, clock: FakeClock) -> None:
