@@ -28,6 +28,10 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 DRAINING_KEY = web.AppKey("draining", asyncio.Event)
 #: Still served while the process stops: the last scrape sees the final counts.
 SERVED_WHILE_DRAINING = frozenset({"/metrics"})
+#: Seconds Telegram is asked to wait before delivering an update again: after the database
+#: stayed away through a handler's retries, and while another process is handling the update.
+DATABASE_BACK_IN = 5
+BUSY_FOR = 2
 
 
 @web.middleware
@@ -88,23 +92,26 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         if not unavailable(error):
             raise
         log.warning("database unavailable: update %s not taken", key)
-        return _come_back()
+        return _come_back(DATABASE_BACK_IN)
     if sight is Sight.HANDLED:
         return web.Response(text="ok")
     if sight is Sight.BUSY:
-        return _come_back()
+        return _come_back(BUSY_FOR)
     if not await telegram.receive(payload):
         try:
             await give_back_update(key)
         except Exception:  # still unreachable: the row is taken again after TAKEN_FOR
             log.warning("update %s not given back; it is taken again later", key)
-        return _come_back()
+        return _come_back(DATABASE_BACK_IN)
     await finish_update(key, datetime.now(UTC))
     return web.Response(text="ok")
 
 
-def _come_back() -> web.Response:
-    return web.json_response({"status": "retry later"}, status=503, headers={"Retry-After": "5"})
+def _come_back(seconds: int) -> web.Response:
+    """503 with ``Retry-After``, which the Bot API server waits before delivering again."""
+    return web.json_response(
+        {"status": "retry later"}, status=503, headers={"Retry-After": str(seconds)}
+    )
 
 
 def build_web_app(

@@ -1107,9 +1107,11 @@ class FakeTelegram:
         self.calls: list[Call] = []
         self.deliveries: list[Delivery] = []
         # Pauses between webhook attempts; one more attempt than pauses, then the update is
-        # given up (Telegram keeps retrying for hours, which no test wants to wait for).
+        # given up (Telegram keeps retrying for hours, which no test wants to wait for). An
+        # answer's Retry-After replaces the pause, as on the Bot API server.
         self.webhook_retry_delays: tuple[float, ...] = (0.05, 0.2, 0.5)
-        self.webhook_timeout = 5.0
+        # The Bot API server's webhook connections time out after 60 s.
+        self.webhook_timeout = 60.0
 
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -2357,6 +2359,7 @@ class FakeTelegram:
         for attempt, delay in enumerate(delays, start=1):
             status: int | None = None
             error: str | None = None
+            retry_after = ""
             try:
                 async with self._session.post(
                     hook["url"],
@@ -2367,6 +2370,7 @@ class FakeTelegram:
                     status = response.status
                     if not 200 <= status < 300:
                         error = f"Wrong response from the webhook: {status} {response.reason}"
+                        retry_after = response.headers.get("Retry-After", "")
             except aiohttp.ClientConnectorError:
                 error = "Connection refused"
             except TimeoutError:
@@ -2382,7 +2386,7 @@ class FakeTelegram:
                 self._webhook_last_error = (_now(), error)
             if delay is None or self._webhook is not hook or self._closing:
                 return False
-            await asyncio.sleep(delay)
+            await asyncio.sleep(int(retry_after) if retry_after.isdigit() else delay)
         return False
 
 
