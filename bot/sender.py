@@ -207,8 +207,11 @@ class OutboxSender:
                     await outbox.recover(self.clock())
                     next_recovery = loop.time() + RECOVER_EVERY
                 sent_some = await self.drain_once()
-            except Exception:  # the database restarting, say: keep the sender alive
-                log.exception("outbox sender: a round failed; trying again shortly")
+            except Exception as error:  # keep the sender alive whatever happened
+                if unavailable(error):  # expected while the database restarts: no traceback
+                    log.warning("outbox sender: database unavailable (%s); trying again", error)
+                else:
+                    log.exception("outbox sender: a round failed; trying again shortly")
                 sent_some = False
             if not sent_some:
                 with contextlib.suppress(TimeoutError):
@@ -285,22 +288,38 @@ class OutboxSender:
             phone=claimed.customer.phone if claimed.customer else None,
             facts=facts,
         )
-        if not await self.pacer.turn_came(turn) or self._throttled or self._stopping.is_set():
-            await outbox.give_back(message, "")
+        try:
+            ready = await self._take_turn(message, turn)
+        except Exception as error:
+            if not unavailable(error):
+                raise
+            await self._give_back_later(message, error)
             return
-        if not await outbox.start(message, self.policy, self.clock(), self.lease):
-            return
-        if not self.pacer.on_time(turn):
-            await outbox.give_back(message, "its send slot passed")
+        if not ready:
             return
         outcome = await channel.deliver(account.chat_id, reply, about)
         # The message has left: recording what came of it is worth waiting for the database,
         # or a crash-style recovery would resend a receipt or call an offer's fate unknown.
         await retry_while_unavailable(lambda: self._settle(claimed, outcome))
 
+    async def _take_turn(self, message: OutboxMessage, turn: float) -> bool:
+        """Wait for the send slot and mark the message ``sending``. False: it went back to the
+        queue (a 429, a stop, a missed slot) or is no longer ours to send."""
+        if not await self.pacer.turn_came(turn) or self._throttled or self._stopping.is_set():
+            await outbox.give_back(message, "")
+            return False
+        if not await outbox.start(message, self.policy, self.clock(), self.lease):
+            return False
+        if not self.pacer.on_time(turn):
+            await outbox.give_back(message, "its send slot passed")
+            return False
+        return True
+
     async def _give_back_later(self, message: OutboxMessage, error: Exception) -> None:
-        """Back to the queue, untried; if even that fails, the lease brings it back."""
-        log.warning("outbox %s: database unavailable while writing it (%s)", message.id, error)
+        """Back to the queue, untried (nothing has left yet): the database failed while the
+        message was being written or its turn taken. If even that fails, the lease brings the
+        row back."""
+        log.warning("outbox %s: database unavailable before sending (%s)", message.id, error)
         try:
             await outbox.give_back(message, "database unavailable")
         except Exception as again:

@@ -28,7 +28,6 @@ from tortoise.exceptions import IntegrityError, OperationalError
 from bot import sender
 from bot.app import QuenApp
 from bot.settings import TelegramMode
-from handlers.outgoing import render
 from handlers.types import Incoming, Reply
 from loyalty import outbox
 from models import db as database
@@ -259,21 +258,29 @@ async def test_sqlite_locked_by_another_writer_loses_no_update(
     assert processes[0].returncode == 0, (tmp_path / "quen.log").read_text()
 
 
-async def test_a_message_the_database_could_not_write_goes_later_not_never(
-    db: str, fake: FakeTelegram, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("step", ["render", "start"])
+async def test_a_message_the_database_failed_before_sending_goes_later_not_never(
+    step: str,
+    db: str,
+    fake: FakeTelegram,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Writing a message reads the database (the member's balance, the voucher): a connection
-    dropped right then says nothing about the message, so it goes back to the queue, untried,
-    instead of being marked failed for good."""
+    """Writing a message reads the database (the member's balance, the voucher), and so does
+    taking its send turn and marking it ``sending``: a connection dropped right then says
+    nothing about the message, so it goes back to the queue, untried, instead of being marked
+    failed for good or left to its lease."""
     (lan,) = await members(1)
-    writes = itertools.count()
+    owner, name = (sender, "render") if step == "render" else (outbox, "start")
+    real = getattr(owner, name)
+    tries = itertools.count()
 
-    async def dropped_once(*args: object) -> Reply:
-        if next(writes) == 0:
+    async def dropped_once(*args: object) -> object:
+        if next(tries) == 0:
             raise DROPPED
-        return await render(*args)  # type: ignore[arg-type]
+        return await real(*args)
 
-    monkeypatch.setattr(sender, "render", dropped_once)
+    monkeypatch.setattr(owner, name, dropped_once)
     app = await running(fake, db, clock)
     try:
         await outbox.to_member(lan.id, draft("one"), clock.now)
@@ -283,5 +290,5 @@ async def test_a_message_the_database_could_not_write_goes_later_not_never(
         await app.stop()
     row = await OutboxMessage.get(dedupe_key="one")
     assert (row.status, row.attempts) == ("sent", 1)
-    assert next(writes) == 2  # written twice, sent once
+    assert next(tries) == 2  # tried twice, sent once
     assert len(fake.sent_to(FIRST_CHAT)) == 1
