@@ -247,10 +247,12 @@ class TelegramChannel:
         return True
 
     async def _answer_callback(self, update: Update) -> None:
+        """Stop the button's spinner. Only cosmetic: a refusal (too old) or a timeout must not
+        keep the press from being handled."""
         try:
             await update.callback_query.answer()  # type: ignore[union-attr]
-        except BadRequest as error:  # too old: the button is handled anyway
-            log.info("callback answer refused: %s", error)
+        except TelegramError as error:
+            log.info("callback answer failed: %s", error)
 
     async def _set_chat_menu(self, chat_id: int, menu: CommandMenu) -> None:
         """Staff see their own command menu in their chat; an empty menu restores the default."""

@@ -97,7 +97,12 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         return web.Response(text="ok")
     if sight is Sight.BUSY:
         return _come_back(BUSY_FOR)
-    if not await telegram.receive(payload):
+    try:
+        handled = await telegram.receive(payload)
+    except Exception:  # a bug, or Telegram failing us mid-reply: not worth delivering again
+        log.exception("update %s failed; not delivered again", key)
+        handled = True
+    if not handled:
         try:
             await give_back_update(key)
         except Exception:  # still unreachable: the row is taken again after TAKEN_FOR

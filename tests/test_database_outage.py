@@ -39,7 +39,7 @@ from tests.conftest import FakeClock
 from tests.fakes.link import Link
 from tests.fakes.telegram import FakeTelegram
 from tests.test_e2e_outbox import FIRST_CHAT, draft, members, running, settled, until
-from tests.test_e2e_telegram import LAN, SECRET, free_port, sent, settings_for
+from tests.test_e2e_telegram import LAN, SECRET, buttons, free_port, sent, settings_for
 from tests.test_outbox_processes import quen_env, start, stop
 
 Handle = Callable[[Incoming], Awaitable[list[Reply]]]
@@ -292,3 +292,18 @@ async def test_a_message_the_database_failed_before_sending_goes_later_not_never
     assert (row.status, row.attempts) == ("sent", 1)
     assert next(tries) == 2  # tried twice, sent once
     assert len(fake.sent_to(FIRST_CHAT)) == 1
+
+
+async def test_a_button_whose_spinner_cannot_be_stopped_is_still_handled_once(
+    webhook_app: QuenApp, fake: FakeTelegram
+) -> None:
+    """Answering the callback query only stops the spinner: Telegram failing it (a 502 here,
+    a timeout in the soak) must not turn the press into an error or a redelivery."""
+    fake.push_text(LAN, "/start")
+    welcome = await sent(fake, LAN, "sendMessage", "Chào mừng")
+    fake.fail_next("answerCallbackQuery", error_code=502)
+    press = fake.push_callback(LAN, buttons(welcome)["Tiếng Việt"])
+    await sent(fake, LAN, "editMessageText", "Tiếng Việt")
+    await until(lambda: _done(press), seconds=10)
+    assert [d.status for d in fake.deliveries if d.update_id == press] == [200]
+    assert any(c.method == "answerCallbackQuery" and c.failed for c in fake.calls)
