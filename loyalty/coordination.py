@@ -30,10 +30,12 @@ from models.zalo import ZaloEvent
 
 #: How long taken updates are remembered (Telegram stops redelivering within hours).
 SEEN_FOR = timedelta(days=1)
-#: After this, an update taken and not finished is abandoned and may be taken again. Longer
-#: than any handling: a handler retries the database for 7.5 s (``models.db.RETRY_PAUSES``) and
-#: its replies wait out Telegram's 429s.
-TAKEN_FOR = timedelta(minutes=2)
+#: After this, an update taken and not finished is abandoned and may be taken again. It is how
+#: long one chat waits after a crash: Telegram holds the chat's next updates back until this one
+#: is answered, and asks again every ``bot.web.BUSY_FOR`` seconds meanwhile. Longer than a
+#: handling takes (a handler retries the database for 7.5 s, ``models.db.RETRY_PAUSES``, its
+#: replies wait out 429s); a handling that outlives it is done twice, which keyed writes allow.
+TAKEN_FOR = timedelta(seconds=30)
 
 
 class Sight(Enum):
