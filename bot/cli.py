@@ -1,4 +1,9 @@
-"""The ``quen`` command: ``run`` the bot, ``migrate`` the database, ``chat`` in the terminal."""
+"""The ``quen`` command: ``run`` the bot, ``migrate`` the database, ``chat`` in the terminal.
+
+What it prints for the shop owner or the operator is in ``QUEN_DEFAULT_LANGUAGE``, through
+``locales`` like everything else people read (``--help`` texts stay English: they document the
+program for whoever installs it, as argparse's own messages do).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.settings import Settings, SettingsError, load_settings
+from locales import t
+
+
+def _refuse(who: str, text: str) -> int:
+    """Print why ``who`` (``quen check``, say) did nothing on stderr; return the usage code 2."""
+    print(f"{who}: {text}", file=sys.stderr)
+    return 2
 
 
 def _setup_logging(settings: Settings) -> None:
@@ -221,9 +233,9 @@ async def _check(settings: Settings) -> int:
         finally:
             await close_database()
     except (OSError, DBConnectionError, OperationalError) as error:
-        print(f"quen check: cannot read the database: {error}", file=sys.stderr)
-        return 2
-    print(describe(findings))
+        language = settings.default_language
+        return _refuse("quen check", t(language, "cli-check-unreadable", error=str(error)))
+    print(describe(findings, settings.default_language))
     return 1 if broken(findings) else 0
 
 

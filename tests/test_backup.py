@@ -43,14 +43,25 @@ async def test_sqlite_backup_while_open_restores_a_clean_copy(db: str, tmp_path:
     assert restored.returncode == 0, restored.stderr
     checked = quen("check", cwd=tmp_path, QUEN_DATABASE_URL=target)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "all hold" in checked.stdout
+    assert "quy tắc trong" in checked.stdout and "giây: tất cả đều đúng" in checked.stdout
+    english = quen("check", cwd=tmp_path, QUEN_DATABASE_URL=target, QUEN_DEFAULT_LANGUAGE="en")
+    assert english.returncode == 0 and "invariants checked in" in english.stdout
+    assert english.stdout.rstrip().endswith(" s: all hold")
     copy = sqlite3.connect(tmp_path / "restored" / "quen.sqlite3")
     assert dict(copy.execute("SELECT id, points_balance FROM customer").fetchall()) == expected
     copy.execute("UPDATE customer SET points_balance = points_balance + 1 WHERE id = 1")
     copy.commit()
     copy.close()
     broken = quen("check", cwd=tmp_path, QUEN_DATABASE_URL=target)
-    assert broken.returncode == 1 and "FAIL  balance_equals_ledger: 1 customer" in broken.stdout
+    assert broken.returncode == 1
+    assert "LỖI       balance_equals_ledger: 1 dòng customer, ví dụ id 1\n" in broken.stdout
+    assert "quy tắc: số điểm lưu sẵn points_balance bằng tổng" in broken.stdout
+    assert broken.stdout.rstrip().endswith(": 2 lỗi, 0 cảnh báo")
+    english = quen("check", cwd=tmp_path, QUEN_DATABASE_URL=target, QUEN_DEFAULT_LANGUAGE="en")
+    assert english.returncode == 1
+    assert "FAIL  balance_equals_ledger: 1 customer row, e.g. id 1\n" in english.stdout
+    assert "rule: the cached points_balance equals the sum" in english.stdout
+    assert english.stdout.rstrip().endswith(": 2 broken, 0 warnings")
     again = quen("restore", str(backup), cwd=tmp_path, QUEN_DATABASE_URL=target)
     assert again.returncode == 2 and "--force" in again.stderr
     forced = quen("restore", str(backup), "--force", cwd=tmp_path, QUEN_DATABASE_URL=target)
@@ -74,7 +85,9 @@ def test_restore_refuses_what_is_not_a_quen_database(tmp_path: Path) -> None:
 def test_check_tells_an_unreadable_database_from_broken_data(tmp_path: Path) -> None:
     nowhere = "postgres://quen@127.0.0.1:9/none"  # nothing listens on the discard port
     result = quen("check", cwd=tmp_path, QUEN_DATABASE_URL=nowhere)
-    assert result.returncode == 2 and "cannot read the database" in result.stderr
+    assert result.returncode == 2 and "quen check: không đọc được cơ sở dữ liệu" in result.stderr
+    english = quen("check", cwd=tmp_path, QUEN_DATABASE_URL=nowhere, QUEN_DEFAULT_LANGUAGE="en")
+    assert english.returncode == 2 and "quen check: cannot read the database" in english.stderr
 
 
 @pytest_asyncio.fixture

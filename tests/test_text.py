@@ -127,6 +127,14 @@ def test_every_message_renders_with_its_variables() -> None:
                 arm="Nhóm nhận",
                 visited="25.0%",
                 app="zalo",
+                error="disk I/O error",
+                subject="customer",
+                ids="1, 2, ...",
+                rule="quy tắc",
+                verdict="tất cả đều đúng",
+                broken=1,
+                warnings=2,
+                seconds=1.25,
             )
             assert text.strip() and "{" not in text, (language, key)
 
