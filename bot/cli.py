@@ -19,6 +19,11 @@ from bot.settings import Settings, SettingsError, load_settings
 from locales import t
 
 
+def _say(language: str, key: str, **facts: object) -> None:
+    """Print one message in the operator's language (stdout: what was done)."""
+    print(t(language, key, **facts))
+
+
 def _refuse(who: str, text: str) -> int:
     """Print why ``who`` (``quen check``, say) did nothing on stderr; return the usage code 2."""
     print(f"{who}: {text}", file=sys.stderr)
@@ -242,14 +247,16 @@ async def _check(settings: Settings) -> int:
 def _backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
     from bot.backup import BackupRefused, backup, restore
 
+    language = settings.default_language
     try:
         if args.command == "backup":
-            backup(settings.database_url, Path(args.file), print)
+            size = backup(settings.database_url, Path(args.file), print)
+            _say(language, "cli-backup-done", file=args.file, bytes=size)
         else:
             restore(settings.database_url, Path(args.file), force=args.force, say=print)
+            _say(language, "cli-restore-done", file=args.file)
     except BackupRefused as refused:
-        print(f"quen {args.command}: {refused}", file=sys.stderr)
-        return 2
+        return _refuse(f"quen {args.command}", refused.text(language))
     return 0
 
 

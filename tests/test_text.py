@@ -135,6 +135,10 @@ def test_every_message_renders_with_its_variables() -> None:
                 broken=1,
                 warnings=2,
                 seconds=1.25,
+                bytes=131926,
+                database="data/quen.sqlite3",
+                file="shop.backup",
+                tool="pg_dump",
             )
             assert text.strip() and "{" not in text, (language, key)
 
