@@ -139,6 +139,21 @@ def test_every_message_renders_with_its_variables() -> None:
                 database="data/quen.sqlite3",
                 file="shop.backup",
                 tool="pg_dump",
+                rows=3,
+                imported=2,
+                duplicates=0,
+                rejected=1,
+                linked=1,
+                stores=2,
+                rewards=4,
+                line="3",
+                byte="E0",
+                encoding="UTF-8",
+                scale="0.0",
+                column="'Món'",
+                columns="Ngày, Mã KH, Tổng",
+                first="'SĐT'",
+                second="'Món'",
             )
             assert text.strip() and "{" not in text, (language, key)
 
