@@ -121,7 +121,7 @@ async def _analyze(settings: Settings, as_of: str | None, as_json: bool) -> int:
     analysis = await analyze(now, settings.zone)
     figures = await shop_kpis(now - timedelta(days=30), now)
     retention = await retention_by_segment(now)
-    print(analysis_report(analysis, figures, retention, as_json))
+    print(analysis_report(analysis, figures, retention, as_json, settings.default_language))
     return 0
 
 

@@ -111,6 +111,7 @@ def test_chat_in_the_terminal_joins_and_saves_the_card(tmp_path: Path) -> None:
 
 def test_import_analyze_and_demo_from_the_command_line(tmp_path: Path) -> None:
     import json
+    from unittest.mock import ANY
 
     export = tmp_path / "till.csv"
     export.write_text(
@@ -161,6 +162,30 @@ def test_import_analyze_and_demo_from_the_command_line(tmp_path: Path) -> None:
     assert data["churn_model"]["fitted"] is False and "reason" in data["churn_model"]
     (segment,) = data["active_last_30_days_by_segment"].values()
     assert segment == {"members": 1, "active": 1}  # visits 12 and 19 days before 20/11
+    reason = data["churn_model"]["reason"]
+    (name,) = [segment for segment, count in data["segments"].items() if count]
+    text = quen("analyze", "--as-of", "2026-11-20", cwd=tmp_path)
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert lines[0].startswith("Phân tích tính đến 2026-11-20T23:59:00+07:00: 1 thành viên, trong ")
+    assert lines[1] == "Phân khúc (RFM):" and f"  {name:<12}       1" in lines
+    assert "Có ghé quán trong 30 ngày qua, theo phân khúc:" in lines
+    assert f"  {name:<12}       1 trên 1" in lines and "Chỉ số (KPI), 30 ngày qua:" in lines
+    assert lines[-1] == (
+        f"Chưa ước lượng được mô hình khách rời bỏ: {reason} (tạm dùng quy tắc khoảng cách giữa"
+        " các lần ghé)"
+    )
+    english = quen("analyze", "--as-of", "2026-11-20", cwd=tmp_path, QUEN_DEFAULT_LANGUAGE="en")
+    lines = english.stdout.splitlines()
+    assert lines[0].startswith("analysis as of 2026-11-20T23:59:00+07:00: 1 member in ")
+    assert lines[1] == "segments (RFM):" and f"  {name:<12}       1" in lines
+    assert "active in the last 30 days, by segment:" in lines
+    assert f"  {name:<12}       1 of 1" in lines and "KPIs, last 30 days:" in lines
+    assert lines[-1] == f"churn model not fitted: {reason} (the gap rule is used instead)"
+    again = quen(
+        "analyze", "--as-of", "2026-11-20", "--json", cwd=tmp_path, QUEN_DEFAULT_LANGUAGE="en"
+    )
+    assert json.loads(again.stdout[again.stdout.index("{") :]) == data | {"seconds": ANY}
 
     refused = quen("demo", "--members", "50", cwd=tmp_path)  # the database has a member
     assert refused.returncode == 2

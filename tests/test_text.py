@@ -154,6 +154,13 @@ def test_every_message_renders_with_its_variables() -> None:
                 columns="Ngày, Mã KH, Tổng",
                 first="'SĐT'",
                 second="'Món'",
+                r="0.2431",
+                alpha="4.4142",
+                a="0.7930",
+                b="2.4260",
+                q="3.1000",
+                v="28000.00",
+                fit="-9021.55",
             )
             assert text.strip() and "{" not in text, (language, key)
 
