@@ -186,8 +186,8 @@ async def main() -> None:
             slowest = sorted(findings, key=lambda finding: -finding.seconds)[:3]
             print("  slowest: " + ", ".join(f"{f.name} {f.seconds:.2f} s" for f in slowest))
         if broken(findings) or any(not finding.ok for finding in findings):
-            raise SystemExit(describe(findings))
-        print(describe(findings).splitlines()[-1])
+            raise SystemExit(describe(findings, "en"))
+        print(describe(findings, "en").splitlines()[-1])
 
 
 if __name__ == "__main__":

@@ -14,6 +14,10 @@ command line, prints it (without the password) and runs it.
 
 Either way, a restore into a database that already holds a shop needs ``--force``: restoring over
 live data is the one mistake a backup tool must not make easy.
+
+Nothing here writes words for people: a refusal is a message key with its facts, and the backup
+says how much it wrote, so ``quen`` tells the operator in ``QUEN_DEFAULT_LANGUAGE``. The command
+lines given to ``say`` are shell commands, the same in every language.
 """
 
 from __future__ import annotations
@@ -26,12 +30,18 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+from locales import Refusal
+
 #: A table every Quen database has: its presence means the target already holds a shop.
 SHOP_TABLE = "customer"
 
 
-class BackupRefused(Exception):
-    """The backup or restore was not started (bad file, missing tool, target in use)."""
+class BackupRefused(Refusal):
+    """The backup or restore was not started (bad file, missing tool, target in use). ``key`` is
+    ``backup-refused-<why>`` in ``locales/*/backup.ftl``."""
+
+    def __init__(self, why: str, **facts: object) -> None:
+        super().__init__(f"backup-refused-{why}", **facts)
 
 
 def is_postgres_url(url: str) -> bool:
@@ -54,7 +64,7 @@ def shown(command: list[str]) -> str:
 def backup_sqlite(database: Path, target: Path) -> None:
     """A consistent copy of ``database`` in ``target``, safe while the bot writes."""
     if not database.exists():
-        raise BackupRefused(f"no database at {database}")
+        raise BackupRefused("no-database", path=str(database))
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     source = sqlite3.connect(database)
@@ -87,7 +97,7 @@ def _holds_a_shop(path: Path) -> bool:
 def _check_sqlite_backup(path: Path) -> None:
     """Refuse a file that is not a readable Quen database before anything is replaced."""
     if not path.is_file():
-        raise BackupRefused(f"no backup file at {path}")
+        raise BackupRefused("no-file", path=str(path))
     try:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
@@ -98,9 +108,9 @@ def _check_sqlite_backup(path: Path) -> None:
         finally:
             connection.close()
     except sqlite3.DatabaseError as error:
-        raise BackupRefused(f"{path} is not a SQLite database: {error}") from error
+        raise BackupRefused("not-sqlite", path=str(path), error=str(error)) from error
     if verdict != "ok" or tables is None:
-        raise BackupRefused(f"{path} is not a Quen database in good health ({verdict})")
+        raise BackupRefused("unhealthy", path=str(path), verdict=str(verdict))
 
 
 def restore_sqlite(backup: Path, database: Path, *, force: bool) -> None:
@@ -108,7 +118,7 @@ def restore_sqlite(backup: Path, database: Path, *, force: bool) -> None:
     holding members unless ``force``."""
     _check_sqlite_backup(backup)
     if _holds_a_shop(database) and not force:
-        raise BackupRefused(f"{database} already holds a shop: stop the bot and add --force")
+        raise BackupRefused("holds-a-shop", database=str(database))
     database.parent.mkdir(parents=True, exist_ok=True)
     incoming = database.with_name(database.name + ".restoring")
     shutil.copyfile(backup, incoming)
@@ -141,11 +151,11 @@ def pg_restore_command(url: str, backup: Path) -> list[str]:
 def run_tool(command: list[str], say: Callable[[str], None]) -> None:
     """Print the command (password masked) and run it; a failure raises ``BackupRefused``."""
     if shutil.which(command[0]) is None:
-        raise BackupRefused(f"{command[0]} is not on PATH (install the PostgreSQL client tools)")
+        raise BackupRefused("no-tool", tool=command[0])
     say(shown(command))
     finished = subprocess.run(command, capture_output=True, text=True, check=False)
     if finished.returncode != 0:
-        raise BackupRefused(f"{command[0]} failed: {finished.stderr.strip()}")
+        raise BackupRefused("tool-failed", tool=command[0], error=finished.stderr.strip())
 
 
 def pg_holds_a_shop(url: str) -> bool:
@@ -168,30 +178,30 @@ def pg_holds_a_shop(url: str) -> bool:
     return asyncio.run(ask())
 
 
-def backup(url: str, target: Path, say: Callable[[str], None]) -> None:
-    """``quen backup``: the configured database into ``target``."""
+def backup(url: str, target: Path, say: Callable[[str], None]) -> int:
+    """``quen backup``: the configured database into ``target``. Returns the backup's size in
+    bytes, for the caller to report in the operator's language."""
     if is_postgres_url(url):
         run_tool(pg_backup_command(url, target), say)
     else:
         backup_sqlite(_sqlite_path(url), target)
-    say(f"backed up to {target} ({target.stat().st_size:,} bytes)")
+    return target.stat().st_size
 
 
 def restore(url: str, source: Path, *, force: bool, say: Callable[[str], None]) -> None:
     """``quen restore``: ``source`` into the configured database (stop the bot first)."""
     if is_postgres_url(url):
         if not source.is_file():
-            raise BackupRefused(f"no backup file at {source}")
+            raise BackupRefused("no-file", path=str(source))
         if pg_holds_a_shop(url) and not force:
-            raise BackupRefused("the database already holds a shop: stop the bot, add --force")
+            raise BackupRefused("holds-a-shop", database=shown([libpq_url(url)]))
         run_tool(pg_restore_command(url, source), say)
     else:
         restore_sqlite(source, _sqlite_path(url), force=force)
-    say(f"restored from {source}; run quen check, then start the bot")
 
 
 def _sqlite_path(url: str) -> Path:
     path = url.removeprefix("sqlite://").split("?", 1)[0]
     if path == ":memory:":
-        raise BackupRefused("an in-memory database cannot be backed up or restored")
+        raise BackupRefused("in-memory")
     return Path(path)

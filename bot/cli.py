@@ -1,4 +1,9 @@
-"""The ``quen`` command: ``run`` the bot, ``migrate`` the database, ``chat`` in the terminal."""
+"""The ``quen`` command: ``run`` the bot, ``migrate`` the database, ``chat`` in the terminal.
+
+What it prints for the shop owner or the operator is in ``QUEN_DEFAULT_LANGUAGE``, through
+``locales`` like everything else people read (``--help`` texts stay English: they document the
+program for whoever installs it, as argparse's own messages do).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,18 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.settings import Settings, SettingsError, load_settings
+from locales import DEFAULT_LANGUAGE, t
+
+
+def _say(language: str, key: str, **facts: object) -> None:
+    """Print one message in the operator's language (stdout: what was done)."""
+    print(t(language, key, **facts))
+
+
+def _refuse(who: str, text: str) -> int:
+    """Print why ``who`` (``quen check``, say) did nothing on stderr; return the usage code 2."""
+    print(f"{who}: {text}", file=sys.stderr)
+    return 2
 
 
 def _setup_logging(settings: Settings) -> None:
@@ -40,7 +57,7 @@ async def _migrate(settings: Settings) -> None:
     from models.db import migrate
 
     await migrate(settings.database_url)
-    print(f"database is up to date: {settings.database_url.split('@')[-1]}")
+    _say(settings.default_language, "cli-migrated", database=settings.database_url.split("@")[-1])
 
 
 async def _chat(settings: Settings, user: str | None, role: str) -> None:
@@ -104,7 +121,7 @@ async def _analyze(settings: Settings, as_of: str | None, as_json: bool) -> int:
     analysis = await analyze(now, settings.zone)
     figures = await shop_kpis(now - timedelta(days=30), now)
     retention = await retention_by_segment(now)
-    print(analysis_report(analysis, figures, retention, as_json))
+    print(analysis_report(analysis, figures, retention, as_json, settings.default_language))
     return 0
 
 
@@ -129,15 +146,20 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
             Path(args.file), columns, zone=settings.zone, now=datetime.now(UTC)
         )
     except ImportRefused as refused:
-        print(f"quen import: {refused}", file=sys.stderr)
-        return 2
-    print(
-        f"{report.rows} rows: {report.imported} purchases imported, {report.duplicates} already "
-        f"there, {report.rejected} rejected ({report.new_members} new members, "
-        f"{report.linked_members} matched) in {report.seconds:.1f} s"
+        return _refuse("quen import", refused.text(settings.default_language))
+    _say(
+        settings.default_language,
+        "cli-import-done",
+        rows=report.rows,
+        imported=report.imported,
+        duplicates=report.duplicates,
+        rejected=report.rejected,
+        new=report.new_members,
+        linked=report.linked_members,
+        seconds=report.seconds,
     )
     if report.rejected:
-        print(f"rejected rows, with line numbers and reasons: {report.rejects_path}")
+        _say(settings.default_language, "cli-import-rejects", path=str(report.rejects_path))
     return 0
 
 
@@ -149,12 +171,16 @@ async def _demo(settings: Settings, members: int) -> int:
     try:
         report = await fill_demo(datetime.now(UTC), settings.zone, members=members)
     except DemoRefused as refused:
-        print(f"quen demo: {refused}", file=sys.stderr)
-        return 2
-    print(
-        f"demo shop ready in {report.seconds:.1f} s: {report.stores} stores, {report.members} "
-        f"members, {report.purchases} purchases, {report.rewards} rewards, {report.vouchers} "
-        "vouchers. Next: quen analyze, then quen chat --as owner and try /stats, /segments."
+        return _refuse("quen demo", refused.text(settings.default_language))
+    _say(
+        settings.default_language,
+        "cli-demo-done",
+        seconds=report.seconds,
+        stores=report.stores,
+        members=report.members,
+        purchases=report.purchases,
+        rewards=report.rewards,
+        vouchers=report.vouchers,
     )
     return 0
 
@@ -164,42 +190,57 @@ async def _zalo_authorize(settings: Settings, redirect_uri: str | None) -> int:
     from bot.zalo_api import authorize
 
     if not settings.zalo_enabled:
-        print("quen: set QUEN_ZALO_APP_ID, QUEN_ZALO_APP_SECRET, QUEN_ZALO_OA_SECRET_KEY first")
-        return 2
+        return _refuse("quen zalo", t(settings.default_language, "cli-zalo-needs-app"))
     uri = redirect_uri or (f"{settings.public_url}/" if settings.public_url else None)
     if uri is None:
-        print("quen: give --redirect-uri (the callback URL registered for the Zalo app)")
-        return 2
+        return _refuse("quen zalo", t(settings.default_language, "cli-zalo-needs-redirect"))
     return await _with_database(settings, lambda: authorize(settings, uri, input, print))
 
 
 async def _apikey(settings: Settings, args: argparse.Namespace) -> int:
-    """``quen apikey create|list|revoke``: the same rules as ``/apikeys`` in chat."""
+    """``quen apikey create|list|revoke``: the same rules as ``/apikeys`` in chat. The list is
+    tab-separated, one key a line, so it lines up and can be cut; the secret is the last line
+    ``create`` prints, alone, to be copied."""
     from datetime import UTC, datetime
 
     from loyalty import api_keys
 
+    language = settings.default_language
     now = datetime.now(UTC)
     try:
         if args.action == "create":
             store = await api_keys.store_named(args.store)
             new = await api_keys.create_key(store.id, name=args.name, actor_account_id=None, at=now)
-            print(f"key #{new.key.id} for store {store.id} ({store.name}), shown only once:")
+            _say(
+                language,
+                "cli-apikey-created",
+                id=str(new.key.id),
+                store=str(store.id),
+                name=store.name,
+            )
             print(new.secret)
         elif args.action == "revoke":
             await api_keys.revoke(args.id, actor_account_id=None, at=now)
-            print(f"key #{args.id} revoked")
+            _say(language, "cli-apikey-revoked", id=str(args.id))
         else:
             for key in await api_keys.keys():
-                state = f"revoked {key.revoked_at:%Y-%m-%d}" if key.revoked_at else "live"
-                used = f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never"
-                print(
-                    f"#{key.id}\t{key.prefix}…\tstore {key.store_id} ({key.store.name})\t"
-                    f"{key.name or '-'}\tlast used {used}\t{state}"
+                state = (
+                    t(language, "cli-apikey-revoked-on", date=f"{key.revoked_at:%Y-%m-%d}")
+                    if key.revoked_at
+                    else t(language, "cli-apikey-live")
                 )
+                used = (
+                    t(language, "cli-apikey-used", time=f"{key.last_used_at:%Y-%m-%d %H:%M}")
+                    if key.last_used_at
+                    else t(language, "cli-apikey-unused")
+                )
+                where = t(
+                    language, "cli-apikey-store", store=str(key.store_id), name=key.store.name
+                )
+                cells = (f"#{key.id}", f"{key.prefix}…", where, key.name or "-", used, state)
+                print("\t".join(cells))
     except api_keys.ApiKeyError as refused:
-        print(f"quen apikey: {refused.reason}", file=sys.stderr)
-        return 2
+        return _refuse("quen apikey", t(language, f"cli-apikey-error-{refused.reason}"))
     return 0
 
 
@@ -221,23 +262,25 @@ async def _check(settings: Settings) -> int:
         finally:
             await close_database()
     except (OSError, DBConnectionError, OperationalError) as error:
-        print(f"quen check: cannot read the database: {error}", file=sys.stderr)
-        return 2
-    print(describe(findings))
+        language = settings.default_language
+        return _refuse("quen check", t(language, "cli-check-unreadable", error=str(error)))
+    print(describe(findings, settings.default_language))
     return 1 if broken(findings) else 0
 
 
 def _backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
     from bot.backup import BackupRefused, backup, restore
 
+    language = settings.default_language
     try:
         if args.command == "backup":
-            backup(settings.database_url, Path(args.file), print)
+            size = backup(settings.database_url, Path(args.file), print)
+            _say(language, "cli-backup-done", file=args.file, bytes=size)
         else:
             restore(settings.database_url, Path(args.file), force=args.force, say=print)
+            _say(language, "cli-restore-done", file=args.file)
     except BackupRefused as refused:
-        print(f"quen {args.command}: {refused}", file=sys.stderr)
-        return 2
+        return _refuse(f"quen {args.command}", refused.text(language))
     return 0
 
 
@@ -325,8 +368,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
     except SettingsError as error:
-        print(f"quen: bad setting: {error}", file=sys.stderr)
-        return 2
+        # QUEN_DEFAULT_LANGUAGE may be the bad setting: say it in the program's own default.
+        return _refuse("quen", t(DEFAULT_LANGUAGE, "cli-bad-setting", error=str(error)))
     _setup_logging(settings)
     if args.command == "migrate":
         asyncio.run(_migrate(settings))

@@ -1,4 +1,10 @@
-"""What ``quen analyze`` prints: for an analyst at a terminal, so plain English or JSON."""
+"""What ``quen analyze`` prints: for an analyst at a terminal, as text or as JSON.
+
+The text is in the operator's language (``QUEN_DEFAULT_LANGUAGE``) like the rest of ``quen``; the
+segment and KPI names in it are identifiers, the JSON's own keys, so the two can be read side by
+side. The JSON is for programs and never changes with the language. The churn model's "not
+fitted" reason is English in both (it is the JSON's ``reason`` too).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +12,21 @@ import json
 from dataclasses import asdict
 from datetime import datetime
 
+from locales import format_vnd, t
 from loyalty import churn
 from loyalty.insight import Analysis, model_params
 from loyalty.kpis import Kpis
 
 
 def analysis_report(
-    analysis: Analysis, figures: Kpis, retention: dict[str, tuple[int, int]], as_json: bool
+    analysis: Analysis,
+    figures: Kpis,
+    retention: dict[str, tuple[int, int]],
+    as_json: bool,
+    language: str,
 ) -> str:
-    """``retention``: per segment, (members, of them active in the last 30 days)."""
+    """``retention``: per segment, (members, of them active in the last 30 days). ``language``
+    is for the text report only."""
     model = analysis.model
     kpis = {
         key: value.isoformat() if isinstance(value, datetime) else value
@@ -40,27 +52,50 @@ def analysis_report(
         }
         return json.dumps(data, ensure_ascii=False, indent=2, default=str)
     lines = [
-        f"analysis as of {analysis.as_of.isoformat()}: {analysis.members} members "
-        f"in {analysis.seconds:.2f} s",
-        "segments (RFM):",
+        t(
+            language,
+            "analyze-title",
+            date=analysis.as_of.isoformat(),
+            members=analysis.members,
+            seconds=analysis.seconds,
+        ),
+        t(language, "analyze-segments"),
     ]
     lines += [f"  {name:<12} {count:>7}" for name, count in analysis.segments.items()]
-    lines.append("active in the last 30 days, by segment:")
+    lines.append(t(language, "analyze-active"))
     lines += [
-        f"  {name:<12} {active:>7} of {members}" for name, (members, active) in retention.items()
+        f"  {name:<12} "
+        + t(language, "analyze-active-of", active=f"{active:>7}", members=str(members))
+        for name, (members, active) in retention.items()
     ]
-    lines.append("KPIs, last 30 days:")
+    lines.append(t(language, "analyze-kpis"))
     lines += [f"  {key:<22} {value}" for key, value in kpis.items()]
     if isinstance(model, churn.Fit):
         b, g = model.bgnbd, model.gamma_gamma
         lines.append(
-            f"BG/NBD (time unit: days, {b.n} members): r={b.r:.4f} alpha={b.alpha:.4f} "
-            f"a={b.a:.4f} b={b.b:.4f} log-likelihood={b.log_likelihood:.2f}"
+            t(
+                language,
+                "analyze-bgnbd",
+                members=b.n,
+                r=f"{b.r:.4f}",
+                alpha=f"{b.alpha:.4f}",
+                a=f"{b.a:.4f}",
+                b=f"{b.b:.4f}",
+                fit=f"{b.log_likelihood:.2f}",
+            )
         )
         lines.append(
-            f"Gamma-Gamma (VND, {g.n} repeat members): p={g.p:.4f} q={g.q:.4f} v={g.v:.2f} "
-            f"mean spend={g.mean_spend:,.0f} VND log-likelihood={g.log_likelihood:.2f}"
+            t(
+                language,
+                "analyze-gamma",
+                members=g.n,
+                p=f"{g.p:.4f}",
+                q=f"{g.q:.4f}",
+                v=f"{g.v:.2f}",
+                spend=format_vnd(round(g.mean_spend), language),
+                fit=f"{g.log_likelihood:.2f}",
+            )
         )
     else:
-        lines.append(f"churn model not fitted: {model.reason} (the gap rule is used instead)")
+        lines.append(t(language, "analyze-not-fitted", reason=model.reason))
     return "\n".join(lines)

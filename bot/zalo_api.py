@@ -36,6 +36,7 @@ from urllib.parse import urlencode
 import aiohttp
 from tortoise.exceptions import IntegrityError
 
+from locales import t
 from models.zalo import ZaloToken
 
 log = logging.getLogger(__name__)
@@ -438,8 +439,11 @@ async def authorize(
     settings: Any, redirect_uri: str, read: Callable[[str], str], say: Callable[[str], None]
 ) -> int:
     """``quen zalo authorize``: the consent URL (PKCE), then the code -> a fresh token pair in the
-    database, replacing a spent or revoked one. ``settings`` is ``bot.settings.Settings``."""
+    database, replacing a spent or revoked one. ``settings`` is ``bot.settings.Settings``; what
+    is said is in its ``default_language``, the operator's."""
     from datetime import UTC
+
+    language = settings.default_language
 
     credentials = Credentials(
         settings.zalo_app_id,
@@ -447,9 +451,9 @@ async def authorize(
         settings.zalo_oauth_url,
     )
     verifier, challenge = pkce_pair()
-    say("Open this link signed in as an admin of the Official Account, and allow access:")
+    say(t(language, "cli-zalo-open"))
     say(consent_url(credentials, redirect_uri, challenge, secrets.token_urlsafe(8)))
-    code = read("Then paste the `code` from the address Zalo sends you to: ").strip()
+    code = read(t(language, "cli-zalo-paste") + " ").strip()
     if "code=" in code:  # the whole address was pasted
         code = code.split("code=", 1)[1].split("&", 1)[0]
     async with aiohttp.ClientSession() as session:
@@ -460,9 +464,9 @@ async def authorize(
                 {"code": code, "code_verifier": verifier, "grant_type": "authorization_code"},
             )
         except (RefreshFailed, aiohttp.ClientError) as error:
-            say(f"Zalo did not accept the code: {error}")
+            say(t(language, "cli-zalo-refused", error=str(error)))
             return 1
         store = TokenStore(session, credentials, lambda: datetime.now(UTC))
         await store.store(pair)
-    say("Zalo is authorised: the tokens are stored, Quen refreshes them from now on.")
+    say(t(language, "cli-zalo-done"))
     return 0

@@ -56,6 +56,32 @@ def t(language: str, key: str, **args: object) -> str:
     return str(text)
 
 
+class Refusal(Exception):
+    """Something was refused, carried as a message key and its facts rather than as text.
+
+    Whoever shows it picks the language (the ``quen`` command speaks ``QUEN_DEFAULT_LANGUAGE``),
+    so the code that refuses need not know who reads it. A fact may be a function of the language
+    (a list joined with "or", say). ``str()`` is the English text: tracebacks and logs are read
+    by developers.
+    """
+
+    def __init__(self, key: str, **facts: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.facts = facts
+
+    def text(self, language: str) -> str:
+        """The refusal in ``language``."""
+        facts = {
+            name: value(language) if callable(value) else value
+            for name, value in self.facts.items()
+        }
+        return t(language, self.key, **facts)
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+
 def message_keys(language: str) -> set[str]:
     """All keys of one catalog (the tests compare the languages)."""
     keys: set[str] = set()

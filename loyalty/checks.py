@@ -35,6 +35,8 @@ from typing import Any
 
 from tortoise import connections
 
+from locales import t
+
 #: How many ids of offending rows a finding carries (enough to start looking).
 EXAMPLES = 10
 #: A lease this much past its end means no sender is recovering the outbox.
@@ -45,13 +47,19 @@ EXPIRY_GRACE = timedelta(days=2)
 
 @dataclass(frozen=True)
 class Invariant:
-    """One rule: ``sql`` selects the ``id`` of every row (of ``subject``) that breaks it."""
+    """One rule: ``sql`` selects the ``id`` of every row (of ``subject``) that breaks it. What the
+    rule means, for the person reading the report, is the locale message ``rule_key(name)``: the
+    name is an identifier (scripts and the README use it), the explanation is in their language."""
 
     name: str
     subject: str
-    about: str
     sql: str
     warning: bool = False
+
+
+def rule_key(name: str) -> str:
+    """The locale message that says in words what invariant ``name`` demands."""
+    return f"check-rule-{name}"
 
 
 @dataclass(frozen=True)
@@ -60,7 +68,6 @@ class Finding:
 
     name: str
     subject: str
-    about: str
     count: int
     examples: tuple[int, ...]
     warning: bool
@@ -106,7 +113,6 @@ def invariants(postgres: bool) -> list[Invariant]:
         Invariant(
             "balance_equals_ledger",
             "customer",
-            "the cached points_balance equals the sum of the member's ledger entries",
             """
             SELECT c.id FROM customer c
             LEFT JOIN (SELECT customer_id, SUM(points) AS total FROM ledger_entry
@@ -117,8 +123,6 @@ def invariants(postgres: bool) -> list[Invariant]:
         Invariant(
             "balance_equals_lots",
             "customer",
-            "points_balance equals the remaining points of all the member's lots (expired lots"
-            " not yet written off included)",
             """
             SELECT c.id FROM customer c
             LEFT JOIN (SELECT customer_id, SUM(remaining) AS total FROM points_lot
@@ -129,13 +133,11 @@ def invariants(postgres: bool) -> list[Invariant]:
         Invariant(
             "balance_not_negative",
             "customer",
-            "no member's points_balance is below zero",
             "SELECT id FROM customer WHERE points_balance < 0",
         ),
         Invariant(
             "balance_after_running_sum",
             "ledger_entry",
-            "each entry's balance_after is the running sum of the member's entries (in id order)",
             """
             SELECT id FROM (
                 SELECT id, balance_after,
@@ -147,13 +149,11 @@ def invariants(postgres: bool) -> list[Invariant]:
         Invariant(
             "lot_remaining_in_range",
             "points_lot",
-            "a lot holds a positive number of points and 0 <= remaining <= points",
             "SELECT id FROM points_lot WHERE remaining < 0 OR remaining > points OR points <= 0",
         ),
         Invariant(
             "lot_remaining_matches_draws",
             "points_lot",
-            "a lot's remaining is its points minus everything drawn from it",
             """
             SELECT l.id FROM points_lot l
             LEFT JOIN (SELECT lot_id, SUM(points) AS drawn FROM lot_draw GROUP BY lot_id) d
@@ -164,19 +164,16 @@ def invariants(postgres: bool) -> list[Invariant]:
         Invariant(
             "debit_matches_draws",
             "ledger_entry",
-            "a debit entry's draws (each positive) add up to its points, a credit has no draws",
             _DEBIT_DRAWS,
         ),
         Invariant(
             "credit_fills_one_lot",
             "ledger_entry",
-            "a credit entry filled exactly one lot of its size, of its member, a debit none",
             _CREDIT_LOTS,
         ),
         Invariant(
             "draw_same_member",
             "lot_draw",
-            "a draw takes from a lot of the member whose entry it belongs to",
             """
             SELECT d.id FROM lot_draw d
             JOIN ledger_entry e ON e.id = d.entry_id
@@ -187,7 +184,6 @@ def invariants(postgres: bool) -> list[Invariant]:
         Invariant(
             "draw_respects_expiry",
             "lot_draw",
-            "spending never takes from a lot expired at the time, expiry only from one that was",
             """
             SELECT d.id FROM lot_draw d
             JOIN ledger_entry e ON e.id = d.entry_id
@@ -199,14 +195,12 @@ def invariants(postgres: bool) -> list[Invariant]:
         Invariant(
             "expiry_overdue",
             "points_lot",
-            "points of lots expired more than two days ago were written off by the nightly job",
             "SELECT id FROM points_lot WHERE remaining > 0 AND expires_at < :expiry",
             warning=True,
         ),
         Invariant(
             "voucher_redeemed_iff_redeemed_at",
             "voucher",
-            "a voucher is redeemed exactly when it has a redemption time",
             """
             SELECT id FROM voucher
             WHERE (status = 'redeemed' AND redeemed_at IS NULL)
@@ -216,8 +210,6 @@ def invariants(postgres: bool) -> list[Invariant]:
         Invariant(
             "voucher_paid_once",
             "voucher",
-            "a reward voucher is paid by one spend entry of its member, its own, and only reward"
-            " vouchers are paid",
             """
             SELECT v.id FROM voucher v
             LEFT JOIN ledger_entry e ON e.id = v.spend_entry_id
@@ -232,7 +224,6 @@ def invariants(postgres: bool) -> list[Invariant]:
         Invariant(
             "voucher_spend_has_voucher",
             "ledger_entry",
-            "points taken for a voucher (key voucher:...) went into a voucher",
             """
             SELECT id FROM ledger_entry
             WHERE idempotency_key LIKE 'voucher:%'
@@ -242,8 +233,6 @@ def invariants(postgres: bool) -> list[Invariant]:
         Invariant(
             "voucher_refund_iff_voided",
             "voucher",
-            "a voided paid voucher gave back exactly its cost once, and no other voucher was"
-            " refunded (so none is both voided and redeemed)",
             f"""
             SELECT v.id FROM voucher v
             LEFT JOIN ledger_entry s ON s.id = v.spend_entry_id
@@ -258,7 +247,6 @@ def invariants(postgres: bool) -> list[Invariant]:
         Invariant(
             "refund_has_voucher",
             "ledger_entry",
-            "every refund entry belongs to a voucher",
             f"""
             SELECT id FROM ledger_entry
             WHERE kind = 'refund' AND id NOT IN (
@@ -269,8 +257,6 @@ def invariants(postgres: bool) -> list[Invariant]:
         Invariant(
             "purchase_earned_its_points",
             "purchase",
-            "a purchase with points has its earn entry of the same points and member, and one"
-            " without has none",
             """
             SELECT p.id FROM purchase p
             LEFT JOIN ledger_entry e ON e.id = p.earn_entry_id
@@ -282,8 +268,6 @@ def invariants(postgres: bool) -> list[Invariant]:
         Invariant(
             "voided_purchase_reversed",
             "purchase",
-            "an undone purchase took its points back (a reversal of at most its points, unless"
-            " none were left), and only undone purchases have reversals",
             f"""
             SELECT p.id FROM purchase p
             LEFT JOIN ledger_entry r ON r.idempotency_key = {_concat(postgres, "'undo:'", "p.id")}
@@ -299,7 +283,6 @@ def invariants(postgres: bool) -> list[Invariant]:
         Invariant(
             "outbox_has_account",
             "outbox_message",
-            "a message waiting to be sent (queued or claimed) has an existing chat account",
             """
             SELECT o.id FROM outbox_message o
             WHERE o.status IN ('queued', 'claimed')
@@ -310,7 +293,6 @@ def invariants(postgres: bool) -> list[Invariant]:
         Invariant(
             "outbox_has_customer",
             "outbox_message",
-            "a message's member exists, and nothing is still to send to an erased member",
             """
             SELECT o.id FROM outbox_message o
             LEFT JOIN customer c ON c.id = o.customer_id
@@ -322,7 +304,6 @@ def invariants(postgres: bool) -> list[Invariant]:
         Invariant(
             "outbox_has_voucher",
             "outbox_message",
-            "a message about a voucher points at an existing voucher",
             f"""
             SELECT o.id FROM outbox_message o
             WHERE {voucher_in_payload} IS NOT NULL
@@ -332,7 +313,6 @@ def invariants(postgres: bool) -> list[Invariant]:
         Invariant(
             "outbox_dedupe_unique",
             "outbox_message",
-            "one message per (account, dedupe key): the unique index's promise, checked anyway",
             """
             SELECT o.id FROM outbox_message o
             JOIN (SELECT account_id, dedupe_key FROM outbox_message WHERE account_id IS NOT NULL
@@ -343,8 +323,6 @@ def invariants(postgres: bool) -> list[Invariant]:
         Invariant(
             "outbox_stale_lease",
             "outbox_message",
-            "no claimed or sending message's lease ended over 30 minutes ago (a sender died and"
-            " no process recovers its rows)",
             """
             SELECT id FROM outbox_message
             WHERE status IN ('claimed', 'sending') AND (lease_until IS NULL OR lease_until < :lease)
@@ -354,7 +332,6 @@ def invariants(postgres: bool) -> list[Invariant]:
         Invariant(
             "campaign_voucher_in_sent_arm",
             "campaign_member",
-            "only members of a campaign's sent arm got its voucher, and it is their own",
             """
             SELECT m.id FROM campaign_member m
             LEFT JOIN voucher v ON v.id = m.voucher_id
@@ -402,7 +379,6 @@ async def run_checks(now: datetime) -> list[Finding]:
             Finding(
                 name=invariant.name,
                 subject=invariant.subject,
-                about=invariant.about,
                 count=int(rows[0]["total"]) if rows else 0,
                 examples=tuple(int(row["id"]) for row in rows),
                 warning=invariant.warning,
@@ -412,25 +388,41 @@ async def run_checks(now: datetime) -> list[Finding]:
     return findings
 
 
-def describe(findings: list[Finding]) -> str:
-    """The report ``quen check`` prints: one line per invariant, problems with examples."""
+def describe(findings: list[Finding], language: str) -> str:
+    """The report ``quen check`` prints, in ``language`` (the operator's ``QUEN_DEFAULT_LANGUAGE``):
+    one line per invariant, problems with examples and the rule in words, then the verdict.
+    Invariant and table names stay identifiers, so a report can be compared across languages and
+    searched for in the README. Labels are padded to the widest, so the names line up."""
+    labels = {state: t(language, f"check-label-{state}") for state in ("ok", "fail", "warn")}
+    width = max(len(label) for label in labels.values()) + 2
     lines = []
     for finding in findings:
         if finding.ok:
-            lines.append(f"ok    {finding.name}")
+            lines.append(f"{labels['ok']:<{width}}{finding.name}")
             continue
-        label = "WARN " if finding.warning else "FAIL "
+        label = labels["warn" if finding.warning else "fail"]
         ids = ", ".join(str(i) for i in finding.examples)
         more = ", ..." if finding.count > len(finding.examples) else ""
-        lines.append(
-            f"{label} {finding.name}: {finding.count} {finding.subject} row(s), e.g. id {ids}"
-            f"{more}\n      rule: {finding.about}"
+        found = t(
+            language,
+            "check-found",
+            name=finding.name,
+            count=finding.count,
+            subject=finding.subject,
+            ids=ids + more,
         )
+        rule = t(language, "check-rule", rule=t(language, rule_key(finding.name)))
+        lines.append(f"{label:<{width}}{found}\n{'':<{width}}{rule}")
     errors = sum(1 for f in findings if not f.ok and not f.warning)
     warnings = sum(1 for f in findings if not f.ok and f.warning)
-    verdict = f"{errors} broken, {warnings} warning(s)" if errors or warnings else "all hold"
+    verdict = (
+        t(language, "check-problems", broken=errors, warnings=warnings)
+        if errors or warnings
+        else t(language, "check-all-hold")
+    )
     seconds = sum(f.seconds for f in findings)
-    lines.append(f"{len(findings)} invariants checked in {seconds:.1f} s: {verdict}")
+    summary = t(language, "check-summary", count=len(findings), seconds=seconds, verdict=verdict)
+    lines.append(summary)
     return "\n".join(lines)
 
 

@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
+from locales import Refusal
 from loyalty import audit, ledger, menu, rules, staff, tiers, vouchers
 from loyalty.members import CONSENT_WORDING_VERSION, MARKETING, MEMBERSHIP
 from models.ledger import LedgerEntry, PointsLot
@@ -210,9 +211,13 @@ class DemoReport:
     seconds: float
 
 
-class DemoRefused(Exception):
+class DemoRefused(Refusal):
     """The database already has members: the demo only fills an empty program, touching nothing
-    otherwise (mixing made-up members into a real shop's data would spoil its insights)."""
+    otherwise (mixing made-up members into a real shop's data would spoil its insights). Said as
+    ``demo-refused-not-empty``, so ``quen demo`` tells it in the operator's language."""
+
+    def __init__(self, members: int) -> None:
+        super().__init__("demo-refused-not-empty", members=members)
 
 
 @dataclass
@@ -268,11 +273,7 @@ async def fill_demo(
     async with in_transaction():
         existing = await Customer.all().count()
         if existing:
-            raise DemoRefused(
-                f"The database already has {existing} member(s): the demo only fills an empty "
-                "program. Point QUEN_DATABASE_URL at a new database (for example "
-                "sqlite://data/demo.sqlite3) and run it again."
-            )
+            raise DemoRefused(existing)
         await tiers.ensure_default_tiers()
         program = await rules.current()
         lifetime = timedelta(days=program.points_lifetime_days)

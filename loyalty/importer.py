@@ -28,7 +28,9 @@ Decisions, and why:
 * **Bad rows are set aside, bad files are refused.** A row that cannot be trusted (date, amount,
   customer) goes to a rejects CSV with its line number and the reason, and the rest is imported.
   A file that cannot be read as a whole (missing columns, wrong encoding, broken CSV, empty) is
-  refused by ``ImportRefused`` before anything is written: it is read once in full first.
+  refused by ``ImportRefused`` before anything is written: it is read once in full first. The
+  refusal is a message key with facts (``locales/*/cli.ftl``), so ``quen`` says it in the
+  operator's language; the rejects file's reasons stay English, like a log.
 * **Amounts.** With ``amount_scale`` 1 the column is in đồng, which have no fractions, so a dot or
   comma followed by groups of three digits separates thousands (``85.000``, ``1,250,000``), as at
   the till. With another scale (an export in thousands of ₫) a dot or comma is a decimal point
@@ -47,11 +49,11 @@ import hashlib
 import re
 import time
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, reduce
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
@@ -59,6 +61,7 @@ from zoneinfo import ZoneInfo
 from tortoise.transactions import in_transaction
 from tqdm import tqdm
 
+from locales import Refusal, t
 from loyalty import audit
 from loyalty.phones import to_e164
 from models.members import Customer
@@ -84,8 +87,23 @@ _SEPARATORS = re.compile(r"[.,\s]")
 T = TypeVar("T")
 
 
-class ImportRefused(Exception):
-    """The file as a whole cannot be imported; nothing was written. The message says why."""
+class ImportRefused(Refusal):
+    """The file as a whole cannot be imported; nothing was written. ``key`` is
+    ``import-refused-<why>``, and its facts say what to fix."""
+
+    def __init__(self, why: str, **facts: object) -> None:
+        super().__init__(f"import-refused-{why}", **facts)
+
+
+def _either(names: list[str]) -> Callable[[str], str]:
+    """``'a' or 'b' or 'c'`` in the language the refusal is shown in."""
+
+    def said(language: str) -> str:
+        return reduce(
+            lambda first, second: t(language, "import-either", first=first, second=second), names
+        )
+
+    return said
 
 
 @dataclass(frozen=True)
@@ -110,13 +128,13 @@ class Columns:
 
     def __post_init__(self) -> None:
         if not self.customer and not self.phone:
-            raise ImportRefused("Name a customer id column or a phone column (or both).")
+            raise ImportRefused("no-member-column")
         if not self.amount_scale > 0:
-            raise ImportRefused(f"The amount scale must be above 0, not {self.amount_scale}.")
+            raise ImportRefused("bad-scale", scale=str(self.amount_scale))
         try:
             codecs.lookup(self.encoding)
         except LookupError:
-            raise ImportRefused(f"Unknown encoding {self.encoding!r}.") from None
+            raise ImportRefused("unknown-encoding", encoding=repr(self.encoding)) from None
 
 
 @dataclass
@@ -481,20 +499,19 @@ def _survey(path: Path, columns: Columns) -> tuple[list[str], _Layout, int]:
             try:
                 header = _read_header(reader)
                 if header is None:
-                    raise ImportRefused(f"{path.name} is empty.")
+                    raise ImportRefused("empty", file=path.name)
                 layout = _layout(path, header, columns)
                 rows = sum(1 for record in reader if record)
             except csv.Error as error:
                 raise ImportRefused(
-                    f"{path.name} is not a CSV file that can be read "
-                    f"(line {reader.line_num}: {error})."
+                    "not-csv", file=path.name, line=str(reader.line_num), error=str(error)
                 ) from None
     except UnicodeDecodeError:
-        raise ImportRefused(_undecodable(path, columns.encoding)) from None
+        raise _undecodable(path, columns.encoding) from None
     except OSError as error:
-        raise ImportRefused(f"Cannot read {path}: {error.strerror}.") from None
+        raise ImportRefused("unreadable", path=str(path), error=str(error.strerror)) from None
     if not rows:
-        raise ImportRefused(f"{path.name} has a header but no purchases.")
+        raise ImportRefused("no-rows", file=path.name)
     return header, layout, rows
 
 
@@ -514,15 +531,16 @@ def _layout(path: Path, header: list[str], columns: Columns) -> _Layout:
             return None
         found = [i for i, name in enumerate(names) if name == column.strip().casefold()]
         if len(found) > 1:
-            raise ImportRefused(f"{path.name} has {len(found)} columns named {column!r}.")
+            raise ImportRefused(
+                "duplicate-column", file=path.name, count=len(found), column=repr(column)
+            )
         return found[0] if found else None
 
     wanted = (columns.date, columns.amount, columns.customer, columns.phone, columns.items)
     missing = [repr(name) for name in wanted if name is not None and position(name) is None]
     if missing:
         raise ImportRefused(
-            f"{path.name} has no column {' or '.join(missing)}. "
-            f"Its columns are: {', '.join(header)}."
+            "missing-columns", file=path.name, missing=_either(missing), columns=", ".join(header)
         )
     date, amount = position(columns.date), position(columns.amount)
     assert date is not None and amount is not None
@@ -536,7 +554,7 @@ def _layout(path: Path, header: list[str], columns: Columns) -> _Layout:
     )
 
 
-def _undecodable(path: Path, encoding: str) -> str:
+def _undecodable(path: Path, encoding: str) -> ImportRefused:
     """Where the file stops being ``encoding`` text, for the person who has to fix it."""
     label = "UTF-8" if codecs.lookup(encoding).name.startswith("utf-8") else encoding
     decoder = codecs.getincrementaldecoder(encoding)()
@@ -549,13 +567,11 @@ def _undecodable(path: Path, encoding: str) -> str:
             except UnicodeDecodeError as error:
                 line += error.object[: error.start].count(b"\n")
                 byte = error.object[error.start : error.start + 1].hex().upper()
-                return (
-                    f"{path.name} is not {label} text: byte 0x{byte} on line {line} is not "
-                    f'{label}. Save the file as UTF-8 (in Excel: "CSV UTF-8"), or give its '
-                    f"encoding (a Vietnamese Windows export is often cp1258)."
+                return ImportRefused(
+                    "undecodable", file=path.name, encoding=label, byte=byte, line=str(line)
                 )
             if not chunk:
-                return f"{path.name} is not {label} text."
+                return ImportRefused("not-text", file=path.name, encoding=label)
             line += chunk.count(b"\n")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from handlers.types import Shop
@@ -67,12 +68,31 @@ def test_cli_creates_lists_and_revokes(tmp_path: Path) -> None:
     assert created.returncode == 0, created.stderr
     secret = created.stdout.split()[-1]
     assert secret.startswith("quen_live_")
+    assert created.stdout == f"Khóa #1 cho cửa hàng 1 (Quận 1), chỉ hiện một lần:\n{secret}\n"
     listed = quen("apikey", "list", cwd=tmp_path)
     assert f"{secret[:16]}…" in listed.stdout and "quầy 1" in listed.stdout
-    assert "live" in listed.stdout and secret not in listed.stdout
-    assert quen("apikey", "revoke", "1", cwd=tmp_path).returncode == 0
-    assert "revoked" in quen("apikey", "list", cwd=tmp_path).stdout
+    assert (
+        listed.stdout
+        == f"#1\t{secret[:16]}…\tcửa hàng 1 (Quận 1)\tquầy 1\tchưa dùng\tcòn hiệu lực\n"
+    )
+    assert secret not in listed.stdout
+    english = quen("apikey", "list", cwd=tmp_path, QUEN_DEFAULT_LANGUAGE="en")
+    assert english.stdout == f"#1\t{secret[:16]}…\tstore 1 (Quận 1)\tquầy 1\tnever used\tlive\n"
+    revoked = quen("apikey", "revoke", "1", cwd=tmp_path)
+    assert revoked.returncode == 0 and revoked.stdout == "Đã thu hồi khóa #1\n"
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    assert quen("apikey", "list", cwd=tmp_path).stdout.endswith(f"\tđã thu hồi {today}\n")
+    english = quen("apikey", "list", cwd=tmp_path, QUEN_DEFAULT_LANGUAGE="en")
+    assert english.stdout.endswith(f"\trevoked {today}\n")
     again = quen("apikey", "revoke", "1", cwd=tmp_path)
-    assert again.returncode == 2 and "already-revoked" in again.stderr
+    assert again.returncode == 2
+    assert again.stderr.endswith("quen apikey: khóa này đã được thu hồi trước đó\n")
+    english = quen("apikey", "revoke", "1", cwd=tmp_path, QUEN_DEFAULT_LANGUAGE="en")
+    assert english.returncode == 2
+    assert english.stderr.endswith("quen apikey: that key was already revoked\n")
     missing = quen("apikey", "create", "--store", "9", cwd=tmp_path)
-    assert missing.returncode == 2 and "unknown-store" in missing.stderr
+    assert missing.returncode == 2
+    assert missing.stderr.endswith("quen apikey: không có cửa hàng nào mang số hoặc tên này\n")
+    english = quen("apikey", "create", "--store", "9", cwd=tmp_path, QUEN_DEFAULT_LANGUAGE="en")
+    assert english.returncode == 2
+    assert english.stderr.endswith("quen apikey: there is no store with that number or name\n")

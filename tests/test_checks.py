@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tortoise import connections
 
+from locales import LANGUAGES, t
 from loyalty import campaigns, ledger, outbox, vouchers
 from loyalty.campaigns import Audience, OfferTerms
-from loyalty.checks import Finding, broken, describe, invariants, run_checks
+from loyalty.checks import Finding, broken, describe, invariants, rule_key, run_checks
 from loyalty.purchases import award_purchase, undo_last
 from loyalty.voice import Voice
 from models.db import is_postgres
@@ -86,9 +87,12 @@ async def test_a_shop_after_real_traffic_passes(db: str) -> None:
     await real_traffic()
     assert await Purchase.filter(voided_at__isnull=False).count() == 2
     findings = await run_checks(CHECKED_AT)
-    assert failing(findings) == set(), describe(findings)
+    assert failing(findings) == set(), describe(findings, "en")
     assert not broken(findings)
-    assert describe(findings).endswith(" s: all hold")
+    assert describe(findings, "vi").endswith(" giây: tất cả đều đúng")
+    assert describe(findings, "en").endswith(" s: all hold")
+    assert describe(findings, "vi").startswith("ổn        balance_equals_ledger\n")
+    assert describe(findings, "en").startswith("ok    balance_equals_ledger\n")
 
 
 def _set(table: str, assignment: str, where: str = "1 = 1") -> list[str]:
@@ -210,10 +214,47 @@ async def test_each_corruption_is_named(db: str, name: str, statements: list[str
     await real_traffic()
     await corrupt(statements)
     findings = {finding.name: finding for finding in await run_checks(CHECKED_AT)}
-    assert not findings[name].ok, describe(list(findings.values()))
+    assert not findings[name].ok, describe(list(findings.values()), "en")
     assert 1 <= len(findings[name].examples) <= findings[name].count
     assert broken(list(findings.values())) != findings[name].warning
-    assert f"{name}: " in describe(list(findings.values()))
+    for language in LANGUAGES:
+        report = describe(list(findings.values()), language)
+        assert f"{name}: " in report
+        assert t(language, "check-rule", rule=t(language, rule_key(name))) in report
+
+
+def test_every_invariant_says_its_rule_in_both_languages() -> None:
+    for invariant in invariants(False):
+        vi, en = t("vi", rule_key(invariant.name)), t("en", rule_key(invariant.name))
+        assert vi and en and vi != en, invariant.name
+
+
+def test_the_report_in_each_language() -> None:
+    """The same facts in both languages; identifiers (invariant, table) stay as they are."""
+    findings = [
+        Finding("balance_equals_ledger", "customer", 0, (), False, 0.2),
+        Finding("balance_not_negative", "customer", 12, tuple(range(1, 11)), False, 0.5),
+        Finding("expiry_overdue", "points_lot", 1, (7,), True, 0.1),
+    ]
+    assert describe(findings, "vi").splitlines() == [
+        "ổn        balance_equals_ledger",
+        "LỖI       balance_not_negative: 12 dòng customer, ví dụ id 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,"
+        " ...",
+        "          quy tắc: không thành viên nào có points_balance dưới 0",
+        "CẢNH BÁO  expiry_overdue: 1 dòng points_lot, ví dụ id 7",
+        "          quy tắc: điểm của các lô hết hạn hơn hai ngày trước đã được tác vụ ban đêm"
+        " trừ đi",
+        "Đã kiểm tra 3 quy tắc trong 0,8 giây: 1 lỗi, 1 cảnh báo",
+    ]
+    assert describe(findings, "en").splitlines() == [
+        "ok    balance_equals_ledger",
+        "FAIL  balance_not_negative: 12 customer rows, e.g. id 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, ...",
+        "      rule: no member's points_balance is below zero",
+        "WARN  expiry_overdue: 1 points_lot row, e.g. id 7",
+        "      rule: points of lots expired more than two days ago were written off by the"
+        " nightly job",
+        "3 invariants checked in 0.8 s: 1 broken, 1 warning",
+    ]
 
 
 def test_every_invariant_has_a_corruption_test() -> None:
@@ -307,4 +348,4 @@ async def test_any_ledger_history_leaves_check_clean(
         except ledger.NotEnoughPoints:
             pass
     findings = await run_checks(at)
-    assert not broken(findings), describe(findings)
+    assert not broken(findings), describe(findings, "en")

@@ -235,6 +235,9 @@ async def test_missing_columns_are_refused_by_name(db: str, tmp_path: Path) -> N
     assert str(refused.value) == (
         "till.csv has no column 'SĐT' or 'Món'. Its columns are: Ngày, Mã KH, Tổng."
     )
+    assert refused.value.text("vi") == (
+        "Tệp till.csv không có cột 'SĐT' hoặc 'Món'. Các cột của tệp là: Ngày, Mã KH, Tổng."
+    )
     assert await Purchase.all().count() == 0 and await Customer.all().count() == 0
 
 

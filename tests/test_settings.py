@@ -106,8 +106,8 @@ def test_cli_stops_with_one_line_on_a_bad_setting(tmp_path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "quen: bad setting: QUEN_HTTP_PORT: Input should be a valid integer, unable to parse "
-        "string as an integer"
+        "quen: cài đặt không hợp lệ: QUEN_HTTP_PORT: Input should be a valid integer, unable to "
+        "parse string as an integer"
     ]
 
 

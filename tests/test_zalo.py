@@ -358,12 +358,25 @@ async def test_quen_zalo_authorize_stores_a_fresh_pair(
     said: list[str] = []
     code = zalo.issue_refresh_token()  # what the consent page would hand out
     pasted = f"https://cafe.example/?code={code}&state=x"
-    assert await authorize(settings, "https://cafe.example/", lambda _: pasted, said.append) == 0
+    asked: list[str] = []
+
+    def paste(prompt: str) -> str:
+        asked.append(prompt)
+        return pasted
+
+    assert await authorize(settings, "https://cafe.example/", paste, said.append) == 0
+    assert said[0].startswith("Mở đường link này bằng tài khoản quản trị Official Account")
     assert "/v4/oa/permission?app_id=" in said[1] and "code_challenge=" in said[1]
+    assert asked == ["Sau đó dán `code` trong địa chỉ mà Zalo chuyển bạn tới: "]
+    assert said[-1].startswith("Đã cấp quyền Zalo")
     row = await ZaloToken.get()
     assert row.failure is None and row.version == 1 and row.access_token
     zalo.clock = lambda: datetime.now(UTC)  # the stored expiry was computed on the real clock
     token, _ = await store_for(zalo, session, lambda: datetime.now(UTC)).access_token()  # type: ignore[arg-type]
     assert token == row.access_token and zalo.refreshes == 0
     assert await authorize(settings, "https://cafe.example/", lambda _: code, said.append) == 1
-    assert "did not accept" in said[-1]
+    assert said[-1].startswith("Zalo không chấp nhận mã: ")
+    english = settings.model_copy(update={"default_language": "en"})
+    assert await authorize(english, "https://cafe.example/", lambda _: code, said.append) == 1
+    assert said[-3].startswith("Open this link signed in as an admin of the Official Account")
+    assert said[-1].startswith("Zalo did not accept the code: ")
