@@ -18,8 +18,6 @@ from models.members import Customer
 from tests.test_checks import real_traffic
 from tests.test_cli import quen
 
-SCRATCH = "quen_helper_e_restore"
-
 
 async def balances() -> dict[int, int]:
     return dict(await Customer.all().values_list("id", "points_balance"))
@@ -146,13 +144,16 @@ async def scratch_database(database_url: str) -> AsyncIterator[str]:
     """An empty PostgreSQL database next to the test one, dropped afterwards."""
     if database_url.startswith("sqlite://"):
         pytest.skip("pg_dump / pg_restore need the PostgreSQL backend")
+    # Named after the test database, so suites on other databases of the server never meet.
+    base, test_name = libpq_url(database_url).rsplit("/", 1)
+    scratch = f"{test_name.split('?')[0]}_restore"
     admin = await asyncpg.connect(libpq_url(database_url))
-    await admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH}")
-    await admin.execute(f"CREATE DATABASE {SCRATCH}")
+    await admin.execute(f'DROP DATABASE IF EXISTS "{scratch}"')
+    await admin.execute(f'CREATE DATABASE "{scratch}"')
     try:
-        yield libpq_url(database_url).rsplit("/", 1)[0] + f"/{SCRATCH}"
+        yield f"{base}/{scratch}"
     finally:
-        await admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
+        await admin.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
         await admin.close()
 
 
