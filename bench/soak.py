@@ -615,6 +615,7 @@ async def restart_postgres(tally: Tally) -> None:
 def quen_check(url: str) -> tuple[int, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUEN_")}
     env["QUEN_DATABASE_URL"] = url
+    env["QUEN_DEFAULT_LANGUAGE"] = "en"  # the summary line is read below
     result = subprocess.run(
         [str(ROOT / ".venv/bin/quen"), "check"], env=env, capture_output=True, text=True
     )
