@@ -29,7 +29,7 @@ from handlers.outgoing import Unrenderable, render, template_facts
 from handlers.types import Shop
 from loyalty import coordination, outbox
 from loyalty.conversations import mark_unreachable
-from models.db import is_postgres, retry_while_unavailable, unavailable
+from models.db import is_postgres, log_failure, retry_while_unavailable, unavailable
 from models.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -207,11 +207,8 @@ class OutboxSender:
                     await outbox.recover(self.clock())
                     next_recovery = loop.time() + RECOVER_EVERY
                 sent_some = await self.drain_once()
-            except Exception as error:  # keep the sender alive whatever happened
-                if unavailable(error):  # expected while the database restarts: no traceback
-                    log.warning("outbox sender: database unavailable (%s); trying again", error)
-                else:
-                    log.exception("outbox sender: a round failed; trying again shortly")
+            except Exception:  # keep the sender alive whatever happened
+                log_failure(log, "outbox sender: a round failed; trying again shortly")
                 sent_some = False
             if not sent_some:
                 with contextlib.suppress(TimeoutError):

@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import sqlite3
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -156,3 +157,14 @@ async def retry_while_unavailable(work: Callable[[], Awaitable[T]]) -> T:
             log.warning("database unavailable (%s): trying again in %g s", error, pause)
         await asyncio.sleep(pause)
     return await work()
+
+
+def log_failure(logger: logging.Logger, message: str, *args: object) -> None:
+    """Log the exception being handled by a loop that will try again: a warning without a
+    traceback when the database is unavailable (expected while it restarts), an error with the
+    traceback otherwise (a bug to look at)."""
+    error = sys.exc_info()[1]
+    if error is not None and unavailable(error):
+        logger.warning(f"{message} (database unavailable: %s)", *args, error)
+    else:
+        logger.exception(message, *args)

@@ -24,6 +24,7 @@ from prometheus_client import Counter
 
 from loyalty import campaigns
 from loyalty.voice import Voice
+from models.db import log_failure
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ class CampaignPreparer:
                     still_mine=partial(self._claim, campaign_id),
                 )
             except Exception:
-                log.exception("campaign #%d: preparing failed, trying again later", campaign_id)
+                log_failure(log, "campaign #%d: preparing failed, trying again later", campaign_id)
                 await campaigns.release_preparation(campaign_id, self.worker)
             finally:
                 await writer.close()
@@ -109,4 +110,4 @@ class CampaignPreparer:
             try:
                 await self.prepare_waiting()
             except Exception:
-                log.exception("campaign worker: could not look for approved campaigns")
+                log_failure(log, "campaign worker: could not look for approved campaigns")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import itertools
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -32,7 +33,7 @@ from handlers.types import Incoming, Reply
 from loyalty import outbox
 from models import db as database
 from models.coordination import SeenUpdate
-from models.db import is_postgres, retry_while_unavailable, unavailable
+from models.db import is_postgres, log_failure, retry_while_unavailable, unavailable
 from models.members import ChannelAccount
 from models.outbox import OutboxMessage
 from tests.conftest import FakeClock
@@ -63,6 +64,20 @@ def test_what_counts_as_the_database_being_unavailable() -> None:
     assert not unavailable(asyncpg.InterfaceError("cannot perform operation: another operation"))
     assert not unavailable(ValueError("bad amount"))
     assert not unavailable(FileNotFoundError(errno.ENOENT, "No such file: font.ttf"))
+
+
+def test_loops_log_an_outage_briefly_and_a_bug_in_full(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("quen.test")
+    for error in (DROPPED, ValueError("a bug")):
+        try:
+            raise error
+        except Exception:
+            log_failure(logger, "round %d failed", 7)
+    outage, bug = caplog.records
+    assert (outage.levelname, outage.exc_info) == ("WARNING", None)
+    assert outage.getMessage().startswith("round 7 failed (database unavailable: connection was")
+    assert bug.levelname == "ERROR" and bug.exc_info is not None
+    assert bug.getMessage() == "round 7 failed"
 
 
 @pytest.fixture
@@ -130,7 +145,7 @@ async def test_an_update_the_database_failed_is_given_back_and_answered_once(
     webhook_app.telegram._handle = failing(webhook_app.handle, 5, DROPPED)
     update_id = fake.push_text(LAN, "/start")
     await sent(fake, LAN, "sendMessage", "Chào mừng")
-    await until(lambda: _done(update_id), seconds=10)
+    await settled_delivery(fake, update_id)
     await asyncio.sleep(0.3)  # room for a wrong second answer
     assert statuses(fake) == [503, 200]
     assert len(fake.sent_to(LAN.id)) == 1
@@ -144,7 +159,7 @@ async def test_a_short_outage_is_ridden_out_within_one_delivery(
     webhook_app.telegram._handle = failing(webhook_app.handle, 2, DROPPED)
     update_id = fake.push_text(LAN, "/start")
     await sent(fake, LAN, "sendMessage", "Chào mừng")
-    await until(lambda: _done(update_id), seconds=10)
+    await settled_delivery(fake, update_id)
     assert statuses(fake) == [200]
     assert len(fake.sent_to(LAN.id)) == 1
 
@@ -157,7 +172,7 @@ async def test_a_broken_handler_is_answered_politely_and_not_delivered_again(
     webhook_app.telegram._handle = failing(webhook_app.handle, 1, ValueError("a bug"))
     update_id = fake.push_text(LAN, "/start")
     await sent(fake, LAN, "sendMessage", "Xin lỗi")
-    await until(lambda: _done(update_id), seconds=10)
+    await settled_delivery(fake, update_id)
     assert statuses(fake) == [200]
     assert len(fake.sent_to(LAN.id)) == 1
 
@@ -165,6 +180,17 @@ async def test_a_broken_handler_is_answered_politely_and_not_delivered_again(
 async def _done(update_id: int) -> bool:
     row = await SeenUpdate.get_or_none(key=f"telegram:{update_id}")
     return row is not None and row.done_at is not None
+
+
+async def settled_delivery(fake: FakeTelegram, update_id: int) -> None:
+    """Wait until the update is marked done and the fake has recorded the answer (it records a
+    delivery after reading the answer, a moment after the row is marked done)."""
+
+    async def recorded() -> bool:
+        return any(d.update_id == update_id and d.ok for d in fake.deliveries)
+
+    await until(lambda: _done(update_id), seconds=10)
+    await until(recorded, seconds=10)
 
 
 # ------------------------------------------------------------------ a real process, a real outage
@@ -304,6 +330,6 @@ async def test_a_button_whose_spinner_cannot_be_stopped_is_still_handled_once(
     fake.fail_next("answerCallbackQuery", error_code=502)
     press = fake.push_callback(LAN, buttons(welcome)["Tiếng Việt"])
     await sent(fake, LAN, "editMessageText", "Tiếng Việt")
-    await until(lambda: _done(press), seconds=10)
+    await settled_delivery(fake, press)
     assert [d.status for d in fake.deliveries if d.update_id == press] == [200]
     assert any(c.method == "answerCallbackQuery" and c.failed for c in fake.calls)
