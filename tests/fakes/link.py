@@ -54,13 +54,12 @@ class Link:
         )
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Copy one direction until either side closes (or ``cut`` resets it), then close both."""
         try:
-            while chunk := await reader.read(65536):
-                writer.write(chunk)
-                await writer.drain()
-        except (ConnectionError, OSError):
-            pass
+            with contextlib.suppress(OSError):  # a reset is how a cut link ends
+                while chunk := await reader.read(65536):
+                    writer.write(chunk)
+                    await writer.drain()
         finally:
             self._writers.discard(writer)
-            with contextlib.suppress(Exception):
-                writer.transport.abort()
+            writer.transport.abort()
