@@ -19,6 +19,7 @@ an answer. Handling twice is safe because every write a handler makes is keyed o
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from enum import Enum
 
@@ -107,11 +108,8 @@ async def sends_paused() -> bool:
 
 async def take_update(key: str, at: datetime) -> Sight:
     """Take update ``key`` for handling, unless some process took it already (see the module)."""
-    try:
+    with contextlib.suppress(IntegrityError):  # taken before: see how far it got
         await SeenUpdate.create(key=key[:64], seen_at=at)
-    except IntegrityError:
-        pass
-    else:
         return Sight.NEW
     abandoned = SeenUpdate.filter(key=key[:64], done_at__isnull=True, seen_at__lt=at - TAKEN_FOR)
     if await abandoned.update(seen_at=at):

@@ -42,6 +42,7 @@ from tests.fakes.telegram import FakeTelegram
 from tests.test_e2e_outbox import FIRST_CHAT, draft, members, running, settled, until
 from tests.test_e2e_telegram import LAN, SECRET, buttons, free_port, sent, settings_for
 from tests.test_outbox_processes import quen_env, start, stop
+from tests.test_scale_processes import healthy
 
 Handle = Callable[[Incoming], Awaitable[list[Reply]]]
 DROPPED = asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
@@ -208,15 +209,9 @@ def webhook_env(url: str, fake: FakeTelegram) -> dict[str, str]:
     )
 
 
-async def healthy(env: dict[str, str]) -> bool:
-    try:
-        async with (
-            aiohttp.ClientSession() as session,
-            session.get(f"{env['QUEN_PUBLIC_URL']}/healthz") as answer,
-        ):
-            return answer.status == 200
-    except aiohttp.ClientError:
-        return False
+async def until_healthy(env: dict[str, str]) -> None:
+    async with aiohttp.ClientSession() as session:
+        await until(lambda: healthy(session, env["QUEN_PUBLIC_URL"]), seconds=30)
 
 
 async def failed_delivery(fake: FakeTelegram) -> bool:
@@ -239,7 +234,7 @@ async def test_postgres_cut_off_under_a_running_process_loses_no_update(
         env = webhook_env(through_link, fake)
         fake.webhook_retry_delays = (0.5, 1.0, 2.0, 4.0, 8.0)
         processes.append(await start(env, tmp_path / "quen.log"))
-        await until(lambda: healthy(env), seconds=30)
+        await until_healthy(env)
         link.cut()
         fake.push_text(LAN, "/start")
         await until(lambda: failed_delivery(fake), seconds=30)
@@ -267,7 +262,7 @@ async def test_sqlite_locked_by_another_writer_loses_no_update(
     fake.webhook_retry_delays = (1.0, 2.0, 4.0, 8.0)
     fake.webhook_timeout = 30.0
     processes.append(await start(env, tmp_path / "quen.log"))
-    await until(lambda: healthy(env), seconds=30)
+    await until_healthy(env)
     other = sqlite3.connect(db.removeprefix("sqlite://"), isolation_level=None)
     try:
         other.execute("BEGIN EXCLUSIVE")  # e.g. an import or a restore in another process

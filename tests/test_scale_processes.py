@@ -83,10 +83,10 @@ async def start_chain(
         started.append(await start(env, logs / f"quen-{n}.log"))
     async with aiohttp.ClientSession() as session:
         for target in balancer.targets:
-            await until(lambda target=target: _healthy(session, target), seconds=30)  # type: ignore[misc]
+            await until(lambda target=target: healthy(session, target), seconds=30)  # type: ignore[misc]
 
 
-async def _healthy(session: aiohttp.ClientSession, target: str) -> bool:
+async def healthy(session: aiohttp.ClientSession, target: str) -> bool:
     try:
         async with session.get(f"{target}/healthz") as answer:
             return answer.status == 200
